@@ -1,0 +1,71 @@
+"""The Flask platform 社保卡制发业务平台: create_app factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, request, session as http_session
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from forms.i18n import normalise_locale, set_locale
+
+from . import config as config_module
+from .database import make_engine, make_session_factory, scoped
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+log = logging.getLogger(__name__)
+
+
+class Platform:
+    """What the app holds for the length of its life: DB engine, sessions, scheduler."""
+
+    def __init__(self, app: Flask):
+        self.engine = make_engine(app.config["DATABASE_URL"])
+        self.session_factory = make_session_factory(self.engine)
+        self.session = scoped(self.session_factory)
+        self.scheduler = None
+
+
+def db_session():
+    """The request's SQLAlchemy session."""
+    from flask import current_app
+    return current_app.extensions["sscard"].session
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(config_module.load(overrides))
+    platform = Platform(app)
+    app.extensions["sscard"] = platform
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from app.auth.models import User
+        return platform.session.get(User, int(user_id))
+
+    @app.before_request
+    def choose_locale():
+        lang = request.args.get("lang") or http_session.get("lang") or \
+            request.accept_languages.best_match(["zh", "en"]) or app.config["DEFAULT_LOCALE"]
+        try:
+            g.lang = normalise_locale(lang)
+        except ValueError:
+            g.lang = app.config["DEFAULT_LOCALE"]
+        set_locale(g.lang)
+
+    @app.teardown_appcontext
+    def remove_session(_exc):
+        platform.session.remove()
+
+    from app.web import register_web
+    register_web(app)
+
+    from app.cli import register_cli
+    register_cli(app)
+    return app

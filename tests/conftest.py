@@ -1,6 +1,9 @@
 """Shared fixtures: the real PC/SC stack (pcscd + vpcd virtual reader + virtual card)."""
 import pytest
 
+# PostgreSQL (pg_url fixture), the Flask app and other shared fixtures live in their own modules.
+pytest_plugins = ["tests.fixtures_pg", "tests.fixtures_app"]
+
 from hardware import lab, reader
 from hardware.virtual_card import create_blank
 

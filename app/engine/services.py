@@ -1,0 +1,90 @@
+"""Service operations 服务操作: what a BPMN service task may call, by operation name.
+
+A service task names an operation (``spiffworkflow:serviceTaskOperator name="police.verify"``)
+and its parameters. The engine looks the name up here; deploy-time validation refuses a model
+naming an operation nobody registered. An operation runs inside the step's database
+transaction, so its domain changes commit or roll back with the workflow state.
+
+An operation raises ``ServiceError`` for failures the diagram may handle: when an error
+boundary event on the task catches ``code``, the engine throws that BPMN error; otherwise the
+case stops in a visible incident with the message, retryable from the UI and API.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does a step: a signed-in user, or the system (timers, messages, station)."""
+
+    username: str
+    user_id: int | None = None
+    groups: frozenset[str] = frozenset()
+    display_name: str = ""
+
+    @classmethod
+    def system(cls, name: str = "system") -> "Actor":
+        return cls(username=name)
+
+
+@dataclass
+class ServiceContext:
+    """What an operation knows of the step calling it."""
+
+    session: Any  # sqlalchemy.orm.Session of the step's transaction
+    instance_id: int
+    business_key: str | None
+    process_key: str
+    task_name: str
+    actor: Actor
+    data: dict = field(default_factory=dict)  # the task's data (read-only by convention)
+
+
+class ServiceError(Exception):
+    """A failure of an outside system or a domain rule, with a clerk-readable message.
+
+    ``code`` is the BPMN error code an error boundary event may catch (e.g. "police_mismatch").
+    """
+
+    def __init__(self, code: str, message_zh: str, message_en: str = "", retryable: bool = False,
+                 details: dict | None = None):
+        self.code = code
+        self.message_zh = message_zh
+        self.message_en = message_en or message_zh
+        self.retryable = retryable
+        self.details = details or {}
+        super().__init__(f"{message_zh} ({self.message_en})" if message_en else message_zh)
+
+
+class Operation(Protocol):
+    def __call__(self, ctx: ServiceContext, **params: Any) -> dict | None: ...
+
+
+class ServiceRegistry:
+    """Operation name -> function. Results must be JSON-serialisable dicts (stored in task data)."""
+
+    def __init__(self):
+        self._ops: dict[str, Callable[..., dict | None]] = {}
+
+    def operation(self, name: str):
+        def register(fn):
+            if name in self._ops and self._ops[name] is not fn:
+                raise ValueError(f"service operation {name!r} registered twice")
+            self._ops[name] = fn
+            return fn
+        return register
+
+    def get(self, name: str):
+        return self._ops.get(name)
+
+    def names(self) -> set[str]:
+        return set(self._ops)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._ops
+
+
+# The platform's registry; app/cards and app/adapters register their operations on import.
+registry = ServiceRegistry()

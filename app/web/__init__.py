@@ -1,0 +1,95 @@
+"""Web layer 页面: blueprints, the sign-in guard and template helpers."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, abort, g, redirect, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from forms.i18n import T, get_locale, to_text
+
+# Reachable without signing in. The API and the station API authenticate with tokens.
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health"}
+TOKEN_PREFIXES = ("/api/",)
+
+
+def t(zh: str, en: str) -> str:
+    """Pick the text of the current language (templates: {{ t('收件箱', 'Inbox') }})."""
+    return en if get_locale() == "en" else zh
+
+
+def require_groups(*groups: str):
+    """Server-side role check for a view: the user must be in one of ``groups``."""
+    def wrap(view):
+        @wraps(view)
+        def inner(*a, **kw):
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login", next=request.full_path))
+            if not current_user.in_group(*groups, "administrator"):
+                abort(403)
+            return view(*a, **kw)
+        return inner
+    return wrap
+
+
+def register_web(app: Flask) -> None:
+    from app.auth.views import bp as auth_bp
+    app.register_blueprint(auth_bp)
+    for module in ("app.inbox.views", "app.web.cases", "app.web.admin", "app.api.views", "app.api.station"):
+        try:
+            mod = __import__(module, fromlist=["bp"])
+        except ModuleNotFoundError as e:
+            if not module.startswith(e.name or "?"):
+                raise
+            continue
+        app.register_blueprint(mod.bp)
+
+    @app.get("/healthz", endpoint="health")
+    def health():
+        return {"ok": True}
+
+    @app.before_request
+    def sign_in_everywhere():
+        if request.endpoint in PUBLIC_ENDPOINTS or request.path.startswith(TOKEN_PREFIXES):
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return None
+
+    @app.get("/")
+    def home():
+        return redirect(url_for("inbox.index") if "inbox.index" in app.view_functions else url_for("auth.profile"))
+
+    @app.context_processor
+    def helpers():
+        return {"t": t, "lang": lambda: get_locale(), "text": to_text, "T": T,
+                "has_view": lambda name: name in app.view_functions}
+
+    @app.template_filter("mask")
+    def mask_filter(value):
+        from hardware.profile import mask
+        return mask(value or "")
+
+    @app.template_filter("dt")
+    def dt_filter(value, fmt="%Y-%m-%d %H:%M"):
+        from app.sla.calendar import SHANGHAI
+        if value is None:
+            return ""
+        if getattr(value, "tzinfo", None) is None and hasattr(value, "hour"):
+            from datetime import timezone
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(SHANGHAI).strftime(fmt) if hasattr(value, "hour") else value.isoformat()
+
+    @app.errorhandler(403)
+    def forbidden(_e):
+        from flask import render_template
+        return render_template("error.html", code=403,
+                               message=t("您没有执行此操作的权限。", "You are not allowed to do this.")), 403
+
+    @app.errorhandler(404)
+    def not_found(_e):
+        from flask import render_template, jsonify
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": "not_found", "message": t("未找到", "Not found")}), 404
+        return render_template("error.html", code=404, message=t("页面不存在。", "Page not found.")), 404

@@ -1,0 +1,1 @@
+"""PostgreSQL fixtures (placeholder; the engine work fills this in)."""

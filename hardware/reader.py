@@ -110,6 +110,7 @@ class CardConnection:
         self.reader_name = reader_name
         self.transmit_timeout = transmit_timeout
         self.apdu_count = 0
+        self._dead = False  # a transmit timed out: pcscd is still stuck in it
         self.atr = bytes(conn.getATR())
 
     # -- raw exchange --
@@ -165,11 +166,18 @@ class CardConnection:
             raise _translate(e)
 
     def close(self) -> None:
-        for call in (self._conn.disconnect, getattr(self._conn, "release", lambda: None)):
-            try:
-                call()
-            except Exception:  # the card may be gone already
-                pass
+        def release():
+            for call in (self._conn.disconnect, getattr(self._conn, "release", lambda: None)):
+                try:
+                    call()
+                except Exception:  # the card may be gone already
+                    pass
+        if self._dead:
+            # disconnect would wait inside pcscd until the stuck transmit ends (card pulled):
+            # let a daemon thread wait for that instead of the clerk.
+            threading.Thread(target=release, daemon=True).start()
+        else:
+            release()
 
     def __enter__(self):
         return self

@@ -1,5 +1,6 @@
 """Reader driver through the real PC/SC stack: pcscd + vpcd + the virtual card."""
 import os
+import time
 import subprocess
 import sys
 
@@ -89,6 +90,9 @@ def test_card_that_stops_answering_times_out(pcscd, tmp_path):
         with pytest.raises(errors.CardTimeoutError) as e:
             conn.command(apdu.select_df_name(profile.SSSE_DF_NAME))
         assert "超时" in e.value.zh
+        started = time.monotonic()
+        conn.close()  # must not hang on the stuck transmit
+        assert time.monotonic() - started < 5.0  # a hang would last until the card is pulled
     finally:
         slot.pull()
 

@@ -1,6 +1,7 @@
 """The Flask platform 社保卡制发业务平台: create_app factory."""
 from __future__ import annotations
 
+import importlib
 import logging
 
 from flask import Flask, g, request, session as http_session
@@ -62,6 +63,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     @app.teardown_appcontext
     def remove_session(_exc):
         platform.session.remove()
+
+    # the domain registers its service operations on import
+    for module in ("app.adapters", "app.cards"):
+        importlib.import_module(module)
 
     from app.web import register_web
     register_web(app)

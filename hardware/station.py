@@ -26,8 +26,10 @@ import logging
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -35,12 +37,13 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 
-from . import errors, profile, reader
+from . import errors, lab, profile, reader
 from .card import SocialSecurityCard
 from .personalise import (RETRYABLE, CardAlreadyPersonalisedError, CardMismatchError, Journal,
                           personalise, verify_card)
 from .printer import CardFace, CardPrinter, FontNotFoundError, PngQueuePrinter, PrinterError, find_font
 from .security import SecurityModule, SimulatedSecurityModule
+from .virtual_card import create_blank
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +112,12 @@ class BankMismatchError(errors.HardwareError):
             f"金融数据核对不符：卡上银行卡号为 {got_zh}，应为 {profile.mask(expected)}；请插入为该持卡人分配的空白卡",
             f"Financial data check failed: the card's bank account is {got_en}, expected "
             f"{profile.mask(expected)}; insert the blank card assigned to this holder")
+
+
+class VirtualReaderBusyError(StationError):
+    zh = "虚拟读卡器中已有一张不是工作站插入的卡，请先拔出（结束其 virtual-card 进程）"
+    en = ("The virtual reader holds a card the station did not insert; pull it first "
+          "(end its virtual-card process)")
 
 
 class WrongCardError(errors.HardwareError):
@@ -331,6 +340,71 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+# --- virtual blank cards (single-machine demo) --------------------------------------------------
+
+class VirtualCardFeeder:
+    """Demo/test aid 虚拟空白卡 (``--virtual-cards DIR``), not part of the protocol: plays the
+    clerk who takes the blank card assigned to an issue job from the stock and puts it in the
+    reader.
+
+    Blank card X is the virtual card state file ``DIR/<X>.json``, created blank with bank
+    account X the first time it is needed and never re-blanked afterwards (a resumed job must
+    find its half-written card). The card stays in the reader after its job; the next card
+    swaps it; ``close()`` pulls it.
+    """
+
+    NUMBER = re.compile(r"[0-9]{1,19}")
+
+    def __init__(self, directory: str, reader_name: str | None, insert_timeout: float = 15.0):
+        if reader_name not in lab.VIRTUAL_READERS:
+            names = ", ".join(repr(r) for r in lab.VIRTUAL_READERS)
+            raise StationError(f"--virtual-cards 只能用于虚拟读卡器（--reader {names}），当前为 {reader_name!r}",
+                               f"--virtual-cards needs --reader to be a virtual reader ({names}), "
+                               f"not {reader_name!r}")
+        self.directory = os.path.abspath(directory)
+        os.makedirs(self.directory, exist_ok=True)
+        self.reader_name = reader_name
+        self.slot = lab.VIRTUAL_READERS.index(reader_name)
+        self.insert_timeout = insert_timeout
+        self.proc = None         # the card process this station inserted
+        self.path: str | None = None
+        self.present_counter = -1
+
+    def card_path(self, bank_card_number: str) -> str:
+        if not self.NUMBER.fullmatch(bank_card_number):
+            raise BadJobError(f"预期银行卡号格式错误：{profile.mask(bank_card_number)}",
+                              f"expected_bank_card_number is not a card number: {profile.mask(bank_card_number)}")
+        return os.path.join(self.directory, f"{bank_card_number}.json")
+
+    def insert(self, bank_card_number: str) -> str:
+        """Make blank card ``bank_card_number`` the card in the reader; its state file."""
+        path = self.card_path(bank_card_number)
+        if self.path == path and self.proc is not None and self.proc.poll() is None:
+            return path  # already in the reader
+        self.pull()
+        if reader.slot_status(self.reader_name)[0] == "present":
+            raise VirtualReaderBusyError()
+        if not os.path.exists(path):
+            create_blank(path, bank_card_number)
+            log.info("virtual blank card %s created", profile.mask(bank_card_number))
+        self.proc = lab.start_virtual_card(path, self.slot, timeout=self.insert_timeout)
+        self.path = path
+        self.present_counter = reader.slot_status(self.reader_name)[1]
+        log.info("virtual card %s inserted into %s", profile.mask(bank_card_number), self.reader_name)
+        return path
+
+    def pull(self) -> None:
+        """Take out the card this station inserted and wait until pcscd registered it (a card
+        put in before that would look like the old one, never powered up again)."""
+        if self.proc is None:
+            return
+        proc, self.proc, self.path = self.proc, None, None
+        lab.stop(proc)
+        lab.wait_for_no_card(self.reader_name, self.present_counter)
+
+    close = pull
+
+
 # --- the station ------------------------------------------------------------------------------
 
 @dataclass
@@ -347,7 +421,8 @@ class Outcome:
 class Station:
     def __init__(self, client: PlatformClient, spool: Spool, printer: CardPrinter, sam: SecurityModule,
                  reader_name: str | None = None, card_wait: float = 120.0, poll: float = 5.0,
-                 platform_wait: float = 0.0, backoff: tuple[float, float] = (1.0, 60.0)):
+                 platform_wait: float = 0.0, backoff: tuple[float, float] = (1.0, 60.0),
+                 cards: VirtualCardFeeder | None = None):
         self.client = client
         self.spool = spool
         self.printer = printer
@@ -357,6 +432,7 @@ class Station:
         self.poll = poll                    # seconds between claims when there is no job
         self.platform_wait = platform_wait  # give up after this long unreachable (0: never)
         self.backoff = backoff
+        self.cards = cards                  # --virtual-cards: puts the job's blank card in the reader
 
     # -- main loop --
     def run(self, once: bool = False) -> int:
@@ -508,7 +584,8 @@ class Station:
                     time.sleep(0.5)  # connect() waits for a card itself; these come back at once
 
     def _issue(self, job: dict) -> Outcome:
-        """发卡: financial data check, print the face, personalise (write + read back + verify)."""
+        """发卡: financial data check, holder check, print the face, personalise (write + read
+        back + verify). Nothing is printed for a card that cannot be written."""
         job_id = job["id"]
         data = _required(job, "card", dict)
         profile.encode_card(data)  # invalid data fails before anything is printed or written
@@ -516,6 +593,8 @@ class Station:
         face.validate()
         expected = _digits(job.get("expected_bank_card_number"))
         journal = Journal.open(self.spool.path(job_id, "journal.json"), job_id)
+        if self.cards is not None and expected:
+            self.cards.insert(expected)
 
         def work(conn) -> Outcome:
             card = SocialSecurityCard(conn)
@@ -523,8 +602,11 @@ class Station:
                 return self._reverify(conn, data, journal)
             self._progress(job_id, "checking_bank", "核对银行账户（financial data check）")
             bank = card.bank_card_number()
+            if journal.bank_card_number is not None and bank != journal.bank_card_number:
+                raise CardMismatchError()  # half-written job, another card: wait for the original
             if expected and bank != expected:
                 raise BankMismatchError(expected, bank)
+            _check_holder(card, data)
             printed = self._print_once(job_id, face)
             self._progress(job_id, "writing", "写卡并校验（writing and verifying the chip）")
             result = personalise(conn, data, self.sam, journal)
@@ -619,6 +701,17 @@ class Station:
         return self._with_card(job["id"], work)
 
 
+def _check_holder(card: SocialSecurityCard, data: dict) -> None:
+    """Before printing: the card must be blank or already carry this holder's data (a resumed
+    job), and its application must not be blocked; ``personalise`` checks the same again."""
+    on_card = card.read_all()
+    if card.blocked:
+        raise errors.ApplicationBlockedError(0x9303, "SELECT")
+    holder = on_card[profile.EF06].get("ssn")
+    if holder is not None and holder != profile.tlv(profile.BY_KEY["ssn"], data["ssn"]):
+        raise CardAlreadyPersonalisedError()
+
+
 def _required(job: dict, key: str, kind: type):
     value = job.get(key)
     if not isinstance(value, kind) or not value:
@@ -654,6 +747,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--http-timeout", type=float, default=10.0,
                         help="seconds per HTTP request (default: %(default)s)")
     parser.add_argument("--once", action="store_true", help="process at most one job and exit (tests)")
+    parser.add_argument("--virtual-cards", metavar="DIR", default=None,
+                        help="demo/test aid: before each issue job put the virtual blank card "
+                             "DIR/<expected bank card number>.json in the (virtual) --reader")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -668,14 +764,26 @@ def main(args: argparse.Namespace) -> int:
         print(f"错误 Error: 平台地址应以 https:// 开头 (the platform URL must be http(s)://): {args.platform}",
               file=sys.stderr)
         return EXIT_CONFIG
+    cards = None
+    if getattr(args, "virtual_cards", None):
+        try:
+            cards = VirtualCardFeeder(args.virtual_cards, args.reader)
+        except StationError as e:
+            print(f"错误 Error: {e}", file=sys.stderr)
+            return EXIT_CONFIG
     find_font()  # a station that cannot print must say so before it claims a job
     spool = Spool(args.spool)
+    previous_term = None
+    if cards is not None and threading.current_thread() is threading.main_thread():
+        previous_term = signal.signal(signal.SIGTERM, _terminate)  # so the finally pulls the card
     try:
         station = Station(PlatformClient(args.platform, token, args.station_id, args.http_timeout), spool,
                           PngQueuePrinter(args.queue), SimulatedSecurityModule(), args.reader,
-                          card_wait=args.card_wait, poll=args.poll, platform_wait=args.platform_wait)
-        log.info("station %s: platform %s, reader %s, spool %s", args.station_id, args.platform,
-                 args.reader or "(first)", spool.root)
+                          card_wait=args.card_wait, poll=args.poll, platform_wait=args.platform_wait,
+                          cards=cards)
+        log.info("station %s: platform %s, reader %s, spool %s%s", args.station_id, args.platform,
+                 args.reader or "(first)", spool.root,
+                 f", virtual blank cards {cards.directory}" if cards else "")
         return station.run(once=args.once)
     except UnauthorizedError as e:
         print(f"错误 Error: {e}", file=sys.stderr)
@@ -684,4 +792,19 @@ def main(args: argparse.Namespace) -> int:
         print(f"错误 Error: {e}", file=sys.stderr)
         return EXIT_PLATFORM_GONE
     finally:
-        spool.close()
+        try:
+            if cards is not None:
+                cards.close()  # the card process the station started goes with it
+        except errors.HardwareError as e:
+            log.warning("could not pull the virtual card: %s", e.en)
+        finally:
+            spool.close()
+            if previous_term is not None:
+                signal.signal(signal.SIGTERM, previous_term)
+
+
+def _terminate(signum, frame):
+    """SIGTERM (e.g. the single-machine launcher stopping): exit through the ``finally``
+    blocks. Jobs are crash-safe, so this is no worse than being killed."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise SystemExit(128 + signum)

@@ -28,10 +28,19 @@ def run_online():
         _run(connectable)
 
 
+def render_item(type_, obj, autogen_context):
+    """Render the platform's column types as plain SQLAlchemy ones: migrations must not
+    import application code that may change later."""
+    if type_ == "type" and type(obj).__name__ == "UtcDateTime":
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection):
     # batch mode: SQLite cannot ALTER most things; Alembic rebuilds the table instead.
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                      render_item=render_item)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -79,6 +79,10 @@ class ServiceRegistry:
     def get(self, name: str):
         return self._ops.get(name)
 
+    def unregister(self, name: str) -> None:
+        """Forget an operation (tests, plugins being reloaded)."""
+        self._ops.pop(name, None)
+
     def names(self) -> set[str]:
         return set(self._ops)
 

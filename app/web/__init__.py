@@ -71,6 +71,11 @@ def register_web(app: Flask) -> None:
         from hardware.profile import mask
         return mask(value or "")
 
+    @app.template_filter("mask_phone")
+    def mask_phone_filter(value):
+        s = str(value or "")
+        return s[:3] + "****" + s[-4:] if len(s) >= 11 else "*" * len(s)
+
     @app.template_filter("dt")
     def dt_filter(value, fmt="%Y-%m-%d %H:%M"):
         from app.sla.calendar import SHANGHAI

@@ -17,19 +17,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from PIL import Image
 
-from hardware import lab, profile, reader
+from hardware import errors, lab, profile, reader
 from hardware.__main__ import build_parser
 from hardware.card import SocialSecurityCard
 from hardware.personalise import Journal, personalise, verify_card
 from hardware.printer import PngQueuePrinter
 from hardware.security import SimulatedSecurityModule
 from hardware.station import PlatformClient, PlatformGaveUpError, Spool, Station
-from tests.conftest import VirtualCardSlot
+from hardware.virtual_card import create_blank
+from tests.conftest import VirtualCardSlot, valid_ssn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOKEN = "station-token-for-tests"
 BANK = "6217001234567890123"
 READER = lab.VIRTUAL_READERS[1]
+BANK_2 = "6217009876543210987"
 
 
 # --- a small platform ---------------------------------------------------------------------------
@@ -503,3 +505,137 @@ def test_killed_after_the_write_finished_reverifies_before_reporting(platform, s
     assert result["ok"] and result["resumed"] and result["apdus"] > 0
     assert result["card"]["ssn"] == card_data["ssn"]
     assert platform.progress_states("J-0001") == ["resuming"]  # nothing printed or written again
+
+
+def other_holder(card_data):
+    """Card data of a second person."""
+    return dict(card_data, ssn=valid_ssn("11010519491231002"), birth_date="1949-12-31", name="王芳", sex="2",
+                card_number=profile.new_card_number(), birthplace="110105",
+                card_identifier=profile.make_card_identifier("350581", bytes.fromhex("0807060504030201")).hex())
+
+
+def ef06_record(state_file, key):
+    """A holder record as the virtual card keeps it in its state file (TLV hex)."""
+    records = json.loads(open(state_file, encoding="utf-8").read())["records"]["EF06"]
+    return records.get(f"{profile.BY_KEY[key].tag:02X}")
+
+
+def nothing_printed(tmp_path):
+    return not (tmp_path / "queue").exists() or os.listdir(tmp_path / "queue") == []
+
+
+# --- holder check before printing ---------------------------------------------------------------
+
+@pytest.mark.hardware
+def test_card_of_another_holder_is_refused_before_printing(platform, slot, tmp_path, card_data):
+    stranger = other_holder(card_data)
+    with reader.connect(READER) as conn:
+        personalise(conn, stranger, SimulatedSecurityModule(), Journal(job_id="setup"))
+    platform.jobs.append(issue_job(card_data))
+    assert run_station(platform, tmp_path) == 0
+
+    result, = platform.results("J-0001")
+    assert not result["ok"] and result["error"]["code"] == "CARD_ALREADY_PERSONALISED"
+    assert result["error"]["retryable"] is False
+    assert "printing" not in platform.progress_states("J-0001")
+    assert nothing_printed(tmp_path)
+    info = read_card()
+    assert info.fields["ssn"] == stranger["ssn"] and info.fields["name"] == stranger["name"]
+
+
+# --- virtual blank cards (--virtual-cards) ------------------------------------------------------
+
+def test_virtual_cards_need_a_virtual_reader(platform, tmp_path, capsys):
+    platform.jobs.append({"id": "J-1", "kind": "read"})
+    rc = run_station(platform, tmp_path, "--virtual-cards", str(tmp_path / "cards"), "--reader", "ACS ACR39U 00 00")
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "--virtual-cards" in err and "Virtual PCD 00 01" in err and "ACS ACR39U" in err
+    assert platform.requests == []
+
+
+@pytest.mark.hardware
+def test_virtual_cards_swap_the_blank_card_per_issue_job(platform, pcscd, tmp_path, card_data):
+    """The station as the demo runs it: a long-running process that puts the assigned blank
+    card in the reader for each issue job and pulls the last one when it is stopped."""
+    assert reader.slot_status(READER)[0] != "present", "reader slot 1 is not free"
+    second = other_holder(card_data)
+    platform.jobs += [issue_job(card_data, job_id="J-A", expected_bank_card_number=BANK),
+                      issue_job(second, job_id="J-B", expected_bank_card_number=BANK_2),
+                      {"id": "J-R", "kind": "read"}]  # no bank card number: the current card
+    cards = tmp_path / "cards"
+    env = dict(os.environ, SSCARD_STATION_TOKEN=TOKEN, PYTHONPATH=ROOT)
+    cmd = [sys.executable, "-m", "hardware", "station", *cli_args(platform, tmp_path)[1:-1],
+           "--poll", "0.2", "--virtual-cards", str(cards)]
+    log_path = tmp_path / "station.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: len(platform.final) == 3 or proc.poll() is not None, timeout=90,
+                     what="three results")
+            assert len(platform.final) == 3, log_path.read_text()
+            # The last issued card stays in the reader (the clerk hands it over).
+            info = read_card()
+            assert info.bank_card_number == BANK_2 and info.fields["ssn"] == second["ssn"]
+        finally:
+            proc.send_signal(signal.SIGTERM)  # the launcher's way of stopping the station
+            proc.wait(30)
+    assert reader.slot_status(READER)[0] == "empty", log_path.read_text()  # the card left with it
+
+    a, b, r = (platform.final[j] for j in ("J-A", "J-B", "J-R"))
+    assert a["ok"] and b["ok"] and r["ok"], log_path.read_text()
+    assert a["bank_card_number"] == BANK and a["card"]["ssn"] == card_data["ssn"]
+    assert b["bank_card_number"] == BANK_2 and b["card"]["ssn"] == second["ssn"]
+    assert r["bank_card_number"] == BANK_2 and r["card"]["ssn"] == second["ssn"]
+    assert sorted(os.listdir(cards)) == [f"{BANK}.json", f"{BANK_2}.json"]
+    for number, holder in ((BANK, card_data), (BANK_2, second)):
+        state_file = cards / f"{number}.json"
+        assert json.loads(state_file.read_text())["bank"]["5A"].rstrip("F") == number
+        for key in ("ssn", "name"):
+            assert ef06_record(state_file, key) == profile.tlv(profile.BY_KEY[key], holder[key]).hex().upper()
+    assert sorted(os.listdir(tmp_path / "queue")) == ["J-A.png", "J-B.png"]
+
+    # Put card A back: it reads as its holder's card.
+    card_a = VirtualCardSlot(cards / f"{BANK}.json", slot=1).insert()
+    try:
+        with reader.connect(READER) as conn:
+            assert verify_card(conn, card_data) == []
+    finally:
+        card_a.pull()
+
+
+@pytest.mark.hardware
+def test_virtual_cards_resumed_job_finds_its_half_written_card(platform, pcscd, tmp_path, card_data):
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    state_file = cards / f"{BANK}.json"
+    create_blank(str(state_file), BANK)
+    job = issue_job(card_data)
+    spool = Spool(str(tmp_path / "spool"))
+    card = VirtualCardSlot(state_file, slot=1)
+    try:
+        # A station was writing this card when the card vanished (and the station stopped).
+        spool.save_job(job)
+        journal = Journal.open(spool.path("J-0001", "journal.json"), "J-0001")
+        card.insert(["pull@UPDATE:3"])
+        with reader.connect(READER) as conn, pytest.raises(errors.HardwareError):
+            personalise(conn, card_data, SimulatedSecurityModule(), journal)
+        card.wait_gone()
+    finally:
+        card.pull()
+        spool.close()
+    assert journal.state == "writing" and len(journal.written) == 2
+    state = json.loads(state_file.read_text())
+    state["pin"] = "135790"  # a mark a re-blanked card would lose
+    state_file.write_text(json.dumps(state))
+    platform.jobs.append(job)
+
+    assert run_station(platform, tmp_path, "--virtual-cards", str(cards)) == 0
+    result, = platform.results("J-0001")
+    assert result["ok"] and result["resumed"] and result["bank_card_number"] == BANK
+    assert "resuming" in platform.progress_states("J-0001")
+    assert os.listdir(cards) == [f"{BANK}.json"]
+    state = json.loads(state_file.read_text())
+    assert state["pin"] == "135790"  # the same card file, not a new blank
+    assert ef06_record(state_file, "ssn") == profile.tlv(profile.BY_KEY["ssn"], card_data["ssn"]).hex().upper()
+    assert reader.slot_status(READER)[0] == "empty"  # --once exit pulled the card

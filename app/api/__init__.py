@@ -1,0 +1,1 @@
+"""JSON API 接口 (token authentication) and the card station endpoints."""

@@ -1,0 +1,181 @@
+"""JSON API v1 接口: same services, same forms and same permissions as the pages."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+from sqlalchemy import select
+
+from app import csrf, db_session
+from app.auth.service import actor_of
+from app.engine import runtime
+from app.engine.errors import EngineError, FormInvalid
+from app.engine.models import AuditEvent, HumanTask, Incident, ProcessInstance
+from app.inbox import queries
+from app.sla.calendar import CalendarYearMissing
+from app.web.common import calendar, lanes_of, startable_processes, today
+from forms.i18n import to_text
+
+from .auth import api_error, require_user
+from .openapi import SPEC
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # token-authenticated: no cookies, so no CSRF
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint == "api.openapi":
+        return None
+    return require_user()
+
+
+def _engine_error(e: EngineError):
+    status = {"not_found": 404, "invalid": 422, "forbidden": 403, "conflict": 409}.get(e.kind, 400)
+    return api_error(status, type(e).__name__, e.message_zh, e.message_en)
+
+
+def _task_json(task: HumanTask) -> dict:
+    return {"id": task.id, "instance_id": task.instance_id, "name": task.task_name, "title": task.title,
+            "form_key": task.form_key, "group": task.group, "state": task.state,
+            "assignee_id": task.assignee_id, "due_at": task.due_at.isoformat() if task.due_at else None,
+            "created_at": task.created_at.isoformat() if task.created_at else None}
+
+
+def _instance_json(session, inst: ProcessInstance, full: bool = True) -> dict:
+    out = {"id": inst.id, "process": inst.process_key, "business_key": inst.business_key,
+           "status": inst.status, "started_at": inst.started_at.isoformat() if inst.started_at else None,
+           "ended_at": inst.ended_at.isoformat() if inst.ended_at else None,
+           "deadline": inst.deadline_at.isoformat() if inst.deadline_at else None,
+           "lock_version": inst.lock_version}
+    try:
+        out["working_days_left"] = queries.days_left(calendar(session), inst.deadline_at, today())
+    except CalendarYearMissing as e:
+        out["working_days_left"] = None
+        out["calendar_error"] = str(e)
+    if full:
+        out["open_tasks"] = [_task_json(t) for t in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open"))]
+        out["incidents"] = [{"id": i.id, "task": i.task_name, "state": i.state, "message_zh": i.message_zh,
+                             "message_en": i.message_en} for i in session.scalars(
+            select(Incident).where(Incident.instance_id == inst.id))]
+        out["history"] = [{"at": e.at.isoformat(), "action": e.action, "actor": e.actor, "task": e.task_name,
+                           "detail": e.detail} for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.instance_id == inst.id).order_by(AuditEvent.id))]
+    return out
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(SPEC)
+
+
+@bp.get("/process-models")
+def process_models():
+    session = db_session()
+    startable = {p.key for p in startable_processes(session, g.api_user.group_names)}
+    from app.engine.repository import list_models
+    models = list_models(session)
+    return jsonify(process_models=[{"key": m.key, "version": m.version, "name": m.name or m.key,
+                                    "startable": m.key in startable} for m in models])
+
+
+@bp.post("/process-instances")
+def start_instance():
+    session = db_session()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("process"), str):
+        return api_error(400, "bad_request", "请求体应为 {\"process\": 流程标识, \"data\": {...}}",
+                         'Body must be {"process": key, "data": {...}}')
+    data = body.get("data") or {}
+    if not isinstance(data, dict):
+        return api_error(400, "bad_request", "data 应为对象", "data must be an object")
+    if body["process"] not in {p.key for p in startable_processes(session, g.api_user.group_names)}:
+        return api_error(403, "forbidden", "您的岗位不能发起该业务", "Your groups cannot start this procedure")
+    try:
+        inst = runtime.start_instance(session, body["process"], data, body.get("business_key"), actor_of(g.api_user))
+    except EngineError as e:
+        session.rollback()
+        return _engine_error(e)
+    return jsonify(_instance_json(session, inst)), 201
+
+
+@bp.get("/process-instances/<int:instance_id>")
+def get_instance(instance_id):
+    session = db_session()
+    inst = session.get(ProcessInstance, instance_id)
+    if inst is None:
+        return api_error(404, "not_found", "无此案件", "No such case")
+    return jsonify(_instance_json(session, inst))
+
+
+@bp.get("/tasks")
+def list_tasks():
+    session = db_session()
+    scope = request.args.get("scope", "mine")
+    if scope not in ("mine", "group"):
+        return api_error(400, "bad_request", "scope 应为 mine 或 group", "scope must be mine or group")
+    rows, cursor = queries.tasks(session, g.api_user, scope, calendar(session), today(),
+                                 process=request.args.get("process"), deadline=request.args.get("deadline"),
+                                 after=request.args.get("after"), limit=min(request.args.get("limit", 50, type=int), 200))
+    return jsonify(tasks=[dict(_task_json(r.task), business_key=r.instance.business_key,
+                               working_days_left=r.days_left, deadline_state=r.deadline_state) for r in rows],
+                   next=cursor)
+
+
+def _task(session, task_id) -> HumanTask | None:
+    return session.get(HumanTask, task_id)
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+def claim_task(task_id):
+    session = db_session()
+    task = _task(session, task_id)
+    if task is None:
+        return api_error(404, "not_found", "无此任务", "No such task")
+    if not g.api_user.in_group(task.group):
+        return api_error(403, "forbidden", "该任务不属于您的岗位组", "This task is not for your groups")
+    try:
+        runtime.claim(session, task.id, actor_of(g.api_user))
+    except EngineError as e:
+        session.rollback()
+        return _engine_error(e)
+    return jsonify(_task_json(session.get(HumanTask, task_id)))
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+def complete_task(task_id):
+    session = db_session()
+    task = _task(session, task_id)
+    if task is None:
+        return api_error(404, "not_found", "无此任务", "No such task")
+    if not (task.assignee_id == g.api_user.id or (task.assignee_id is None and g.api_user.in_group(task.group))):
+        return api_error(403, "forbidden", "该任务不属于您", "This task is not yours")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("data", {}), dict):
+        return api_error(400, "bad_request", "请求体应为 {\"data\": {...}}", 'Body must be {"data": {...}}')
+    try:
+        inst = runtime.complete_task(session, task.id, body.get("data") or {}, actor_of(g.api_user),
+                                     expected_lock_version=body.get("lock_version"))
+    except FormInvalid as e:
+        session.rollback()
+        return api_error(422, "invalid", "表单填写有误", "The form has errors", fields=to_text(e.errors))
+    except EngineError as e:
+        session.rollback()
+        return _engine_error(e)
+    return jsonify(_instance_json(session, inst))
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+def retry_incident(incident_id):
+    session = db_session()
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        return api_error(404, "not_found", "无此异常", "No such incident")
+    inst = session.get(ProcessInstance, incident.instance_id)
+    if not g.api_user.in_group("manager", "administrator", *lanes_of(session, inst)):
+        return api_error(403, "forbidden", "您无权重试该案件", "You may not retry this case")
+    try:
+        inst = runtime.retry_incident(session, incident_id, actor_of(g.api_user))
+    except EngineError as e:
+        session.rollback()
+        return _engine_error(e)
+    return jsonify(_instance_json(session, session.get(ProcessInstance, incident.instance_id)))

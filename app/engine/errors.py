@@ -1,0 +1,199 @@
+"""Errors of the engine layer (流程引擎错误), each with a clerk-readable bilingual message.
+
+Every error carries ``message_zh`` and ``message_en`` and a ``kind`` the web/API layer maps to
+its own answer (the engine knows nothing of HTTP):
+
+=============  ============================================  =========================
+kind           meaning                                       typical HTTP answer
+=============  ============================================  =========================
+``not_found``  no such model, case, task, incident           404
+``invalid``    refused input: BPMN model, form data          422
+``forbidden``  the actor may not do this (group, four-eyes)  403
+``conflict``   someone else was faster / wrong state         409
+=============  ============================================  =========================
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+
+class EngineError(Exception):
+    kind = "conflict"
+
+    def __init__(self, message_zh: str, message_en: str):
+        self.message_zh = message_zh
+        self.message_en = message_en
+        super().__init__(f"{message_zh} / {message_en}")
+
+    def message(self, lang: str = "zh") -> str:
+        return self.message_en if lang.startswith("en") else self.message_zh
+
+
+# -- not found ---------------------------------------------------------------------------------
+
+class NotFound(EngineError):
+    kind = "not_found"
+
+
+class ProcessNotFound(NotFound):
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(f"未找到已部署的流程“{key}”", f"No deployed process '{key}'")
+
+
+class InstanceNotFound(NotFound):
+    def __init__(self, instance_id):
+        self.instance_id = instance_id
+        super().__init__(f"未找到业务办件 {instance_id}", f"No case {instance_id}")
+
+
+class TaskNotFound(NotFound):
+    def __init__(self, task_id):
+        self.task_id = task_id
+        super().__init__(f"未找到待办任务 {task_id}", f"No task {task_id}")
+
+
+class IncidentNotFound(NotFound):
+    def __init__(self, incident_id):
+        self.incident_id = incident_id
+        super().__init__(f"未找到异常记录 {incident_id}", f"No incident {incident_id}")
+
+
+class NoMessageReceiver(NotFound):
+    def __init__(self, message_name: str, business_key=None, instance_id=None):
+        self.message_name = message_name
+        which = business_key or instance_id or ""
+        super().__init__(f"没有办件 {which} 在等待消息“{message_name}”",
+                         f"No case {which} is waiting for message '{message_name}'".replace("  ", " "))
+
+
+# -- invalid input ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a BPMN model is refused: where (file, line, element id) and why."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    element_id: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file or "<bpmn>"
+        if self.line:
+            where += f":{self.line}"
+        if self.element_id:
+            where += f" [{self.element_id}]"
+        return f"{where}: {self.message}"
+
+
+class ModelInvalid(EngineError):
+    """The BPMN model was refused at deploy time; ``problems`` lists every reason."""
+    kind = "invalid"
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"流程模型校验未通过（{len(self.problems)} 处问题）：\n{lines}",
+                         f"The process model was refused ({len(self.problems)} problems):\n{lines}")
+
+
+class FormInvalid(EngineError):
+    """Form data did not validate; ``errors`` is ``{field: [message, ...]}`` (form-level
+    errors under "")."""
+    kind = "invalid"
+
+    def __init__(self, errors: dict[str, list[str]], form_key: str = ""):
+        self.errors = errors
+        self.form_key = form_key
+        super().__init__("表单填写有误，请按提示修改", "The form has errors, please correct them")
+
+
+# -- not allowed -------------------------------------------------------------------------------
+
+class Forbidden(EngineError):
+    kind = "forbidden"
+
+
+class NotCandidate(Forbidden):
+    """The actor is neither in the task's group (lane) nor its assignee."""
+
+    def __init__(self, group: str):
+        self.group = group
+        super().__init__(f"您不在该任务的办理岗位（{group}）中",
+                         f"You are not in this task's group ({group})")
+
+
+class FourEyesViolation(Forbidden):
+    """Four-eyes rule (双人复核): the actor did one of the tasks this one must be checked
+    against."""
+
+    def __init__(self, task_titles: list[str]):
+        self.task_titles = task_titles
+        names = "、".join(task_titles)
+        super().__init__(f"双人复核：办理过“{names}”的人员不能办理本任务",
+                         "Four-eyes rule: whoever did '" + "', '".join(task_titles)
+                         + "' may not do this task")
+
+
+# -- conflicts ---------------------------------------------------------------------------------
+
+class CaseChanged(EngineError):
+    """The case changed since the caller looked at it (another clerk, a timer, a message)."""
+
+    def __init__(self, zh: str = "办件已被他人或系统更新，请刷新后重试",
+                 en: str = "The case was changed by someone else or by the system; "
+                           "please reload and try again"):
+        super().__init__(zh, en)
+
+
+class TaskAlreadyDone(CaseChanged):
+    def __init__(self, by: str | None):
+        self.by = by
+        who = by or "他人"
+        super().__init__(f"该任务已由 {who} 完成",
+                         f"This task was already completed by {by or 'someone else'}")
+
+
+class TaskNotOpen(CaseChanged):
+    """The task was cancelled (e.g. a deadline timer or a cancellation took the case on)."""
+
+    def __init__(self, state: str):
+        self.state = state
+        super().__init__("该任务已撤销，无需再办理", "This task was withdrawn and needs no action")
+
+
+class TaskClaimed(CaseChanged):
+    def __init__(self, by: str | None):
+        self.by = by
+        super().__init__(f"该任务已由 {by or '他人'} 认领",
+                         f"This task was already claimed by {by or 'someone else'}")
+
+
+class NotClaimant(CaseChanged):
+    def __init__(self):
+        super().__init__("该任务不是由您认领的", "You have not claimed this task")
+
+
+class InstanceNotActive(CaseChanged):
+    def __init__(self, status: str):
+        self.status = status
+        zh = {"completed": "已办结", "cancelled": "已撤销"}.get(status, status)
+        super().__init__(f"该办件{zh}，不能再办理", f"The case is {status}; no more steps")
+
+
+class IncidentNotOpen(CaseChanged):
+    def __init__(self):
+        super().__init__("该异常已处理", "This incident was already resolved")
+
+
+class AuditImmutable(EngineError):
+    def __init__(self):
+        super().__init__("审计记录只能追加，不能修改或删除",
+                         "Audit records are append-only: never updated or deleted")
+
+
+class SqliteNotConfigured(RuntimeError):
+    """SQLite engine used without :func:`app.engine.db.configure_sqlite` (savepoints would
+    silently commit)."""

@@ -1,0 +1,80 @@
+"""Functions BPMN expressions and scripts may call (流程脚本可用函数).
+
+Each function is built per step from a :class:`ScriptContext` (the step's session and clock),
+so ``working_days`` sees calendar overrides in the same transaction and a fixed ``now``.
+Other modules add their own::
+
+    from app.engine.functions import script_functions
+
+    @script_functions.register("age_on")
+    def _age_on(ctx):
+        return lambda birth_date, day=None: ...
+
+The names are reserved: task data (form fields, service results) may not use them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy.orm import Session
+
+from app.engine import clock
+from app.sla import SHANGHAI, DbOverrides, WorkingDayCalendar, make_working_days
+
+
+@dataclass
+class ScriptContext:
+    session: Session
+    now: Callable[[], datetime] = clock.now
+
+    @cached_property
+    def calendar(self) -> WorkingDayCalendar:
+        """The working-day calendar of this step: overrides read once per year per step."""
+        return WorkingDayCalendar(lru_cache(maxsize=None)(DbOverrides(self.session)))
+
+
+Factory = Callable[[ScriptContext], Any]
+
+
+class FunctionRegistry:
+    """Name -> factory building the function for one step."""
+
+    def __init__(self):
+        self._factories: dict[str, Factory] = {}
+
+    def register(self, name: str, factory: Factory | None = None):
+        """Register ``factory`` under ``name``; usable as a decorator."""
+        def add(fn: Factory) -> Factory:
+            known = self._factories.get(name)
+            if known is not None and known is not fn:
+                raise ValueError(f"script function {name!r} registered twice")
+            self._factories[name] = fn
+            return fn
+        return add(factory) if factory is not None else add
+
+    def unregister(self, name: str) -> None:
+        self._factories.pop(name, None)
+
+    def names(self) -> set[str]:
+        return set(self._factories)
+
+    def build(self, ctx: ScriptContext) -> dict[str, Any]:
+        return {name: factory(ctx) for name, factory in self._factories.items()}
+
+
+script_functions = FunctionRegistry()
+
+
+@script_functions.register("working_days")
+def _working_days(ctx: ScriptContext):
+    """``working_days(n, start=None)``: ISO deadline of the n-th working day (工作日)."""
+    return make_working_days(ctx.calendar, now=lambda: ctx.now().astimezone(SHANGHAI))
+
+
+@script_functions.register("today")
+def _today(ctx: ScriptContext):
+    """``today()``: today's date in Asia/Shanghai as an ISO string ("2025-01-20")."""
+    return lambda: ctx.now().astimezone(SHANGHAI).date().isoformat()

@@ -1,0 +1,184 @@
+"""Engine tables (流程引擎数据表): deployed models, cases, human tasks, timers, audit, incidents.
+
+Portable between SQLite and PostgreSQL. Times are aware UTC (``UtcDateTime``). Users live in
+``app/auth`` (table ``user``, integer ids): user ids and usernames are stored as plain values,
+on purpose without a foreign key.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base
+from app.engine.db import UtcDateTime, utcnow
+from app.engine.errors import AuditImmutable
+
+# Case status (办件状态)
+RUNNING = "running"      # someone must act: at least one open human task
+WAITING = "waiting"      # no human task open; waiting for a timer or a message
+COMPLETED = "completed"  # 已办结
+ERROR = "error"          # stopped in an open incident (异常)
+CANCELLED = "cancelled"  # 已撤销
+ACTIVE_STATUSES = (RUNNING, WAITING, ERROR)
+
+# Human task / timer / incident states
+OPEN, DONE, WITHDRAWN = "open", "completed", "cancelled"
+TIMER_WAITING, TIMER_FIRED, TIMER_CANCELLED = "waiting", "fired", "cancelled"
+INCIDENT_OPEN, INCIDENT_RESOLVED = "open", "resolved"
+
+AUDIT_ACTIONS = ("start", "complete", "claim", "release", "reassign", "timer", "message",
+                 "incident", "retry", "deploy", "cancel")
+
+
+class ProcessModel(Base):
+    """One deployed version of one BPMN process (流程模型版本). Rows are never changed:
+    a changed file gives a new version; running cases keep theirs."""
+    __tablename__ = "process_model"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_process_model_key_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), nullable=False, index=True)  # BPMN process id
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str | None] = mapped_column(String(500))  # the process's name attribute
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)  # of the whole file
+    bpmn_xml: Mapped[str] = mapped_column(Text, nullable=False, deferred=True)  # loaded on use
+    file_name: Mapped[str] = mapped_column(String(500), nullable=False)
+    deployed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    deployed_by: Mapped[str | None] = mapped_column(String(150))
+
+    def __repr__(self) -> str:
+        return f"<ProcessModel {self.key} v{self.version}>"
+
+
+class ProcessInstance(Base):
+    """A case (办件): one run of a process model. ``state`` is the serialized workflow without
+    its spec; ``lock_version`` is bumped by every update (optimistic locking)."""
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_process_instance_key_status", "process_key", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("process_model.id"), nullable=False,
+                                          index=True)
+    process_key: Mapped[str] = mapped_column(String(200), nullable=False)
+    business_key: Mapped[str | None] = mapped_column(String(200), index=True)  # e.g. 申领编号
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default=RUNNING, index=True)
+    state: Mapped[str] = mapped_column(Text, nullable=False)
+    summary: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    started_by: Mapped[str | None] = mapped_column(String(150))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)  # 法定时限
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    model: Mapped[ProcessModel] = relationship(lazy="select")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    def __repr__(self) -> str:
+        return f"<ProcessInstance {self.id} {self.process_key} {self.status}>"
+
+
+class HumanTask(Base):
+    """A user task waiting for a person (待办任务). ``group`` is the task's BPMN lane."""
+    __tablename__ = "human_task"
+    __table_args__ = (Index("ix_human_task_group_state", "group", "state"),
+                      Index("ix_human_task_assignee_state", "assignee_id", "state"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), nullable=False,
+                                             index=True)
+    task_guid: Mapped[str] = mapped_column(String(36), nullable=False)  # SpiffWorkflow task id
+    task_name: Mapped[str] = mapped_column(String(200), nullable=False)  # BPMN element id
+    title: Mapped[str] = mapped_column(String(500), nullable=False)
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    group: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), nullable=False, default=OPEN)
+    assignee_id: Mapped[int | None] = mapped_column(Integer)
+    assignee_name: Mapped[str | None] = mapped_column(String(150))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(Integer)
+    completed_by: Mapped[str | None] = mapped_column(String(150))  # username
+    completed_by_name: Mapped[str | None] = mapped_column(String(150))  # display name
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+
+    instance: Mapped[ProcessInstance] = relationship(lazy="select")
+
+    def __repr__(self) -> str:
+        return f"<HumanTask {self.id} {self.task_name} {self.state}>"
+
+
+class Timer(Base):
+    """A waiting BPMN timer (定时器) with its fire time; the scheduler scans ``due_at``."""
+    __tablename__ = "timer"
+    __table_args__ = (Index("ix_timer_state_due_at", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), nullable=False,
+                                             index=True)
+    task_guid: Mapped[str] = mapped_column(String(36), nullable=False)
+    task_name: Mapped[str] = mapped_column(String(200), nullable=False)  # BPMN element id
+    event_name: Mapped[str | None] = mapped_column(String(500))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
+    state: Mapped[str] = mapped_column(String(20), nullable=False, default=TIMER_WAITING)
+    fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Timer {self.id} {self.task_name} {self.due_at} {self.state}>"
+
+
+class AuditEvent(Base):
+    """Audit trail (审计记录). Append-only: rows are inserted by :func:`app.engine.audit.record`
+    and never updated or deleted. The ORM refuses both (``AuditImmutable``); production
+    databases should also revoke UPDATE/DELETE on the table from the application role."""
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(Integer, index=True)  # None: deploy
+    at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(150), nullable=False)  # username
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20), nullable=False)
+    task_name: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+    def __repr__(self) -> str:
+        return f"<AuditEvent {self.id} {self.action} {self.actor}>"
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _audit_is_append_only(mapper, connection, target):
+    raise AuditImmutable()
+
+
+class Incident(Base):
+    """A case stopped at a failed task (异常): a service operation or script failed and no
+    error boundary event handled it. Retry from the UI/API; ``attempts`` counts runs."""
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_state", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), nullable=False,
+                                             index=True)
+    task_guid: Mapped[str] = mapped_column(String(36), nullable=False)
+    task_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    operation: Mapped[str | None] = mapped_column(String(200))  # service operation name
+    error_code: Mapped[str | None] = mapped_column(String(200))
+    message_zh: Mapped[str] = mapped_column(Text, nullable=False)
+    message_en: Mapped[str] = mapped_column(Text, nullable=False)
+    state: Mapped[str] = mapped_column(String(20), nullable=False, default=INCIDENT_OPEN)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(150))
+
+    def __repr__(self) -> str:
+        return f"<Incident {self.id} {self.task_name} {self.state}>"

@@ -1,0 +1,237 @@
+"""Model repository (流程模型库): deploy BPMN files as versioned models; parse each version once.
+
+Deploying a file validates it (:mod:`app.engine.validation`) and stores one ``ProcessModel``
+row per executable process in it. A process gets a new version only when the file's content
+changed; new cases start on the latest version, running cases keep theirs.
+
+A model's file must be self-contained: call activities are resolved within the same file.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent as StartEventMixin
+
+from app.engine import audit, clock
+from app.engine import properties as props
+from app.engine.errors import ModelInvalid, ProcessNotFound
+from app.engine.models import ProcessModel
+from app.engine.services import Actor
+from app.engine.validation import ParsedFile, parse_bpmn, process_properties
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A deployed model version, parsed: what the runtime needs to run its cases."""
+
+    model_id: int
+    key: str
+    version: int
+    sha256: str
+    spec: object  # BpmnProcessSpec
+    subprocess_specs: dict
+    process_properties: dict[str, str] = field(default_factory=dict)
+    start_properties: dict[str, str] = field(default_factory=dict)
+
+    def case_property(self, name: str) -> str | None:
+        """A case-level property: the start event's wins over the process's."""
+        return self.start_properties.get(name) or self.process_properties.get(name)
+
+    @property
+    def deadline_working_days(self) -> int | None:
+        value = self.case_property(props.DEADLINE_WORKING_DAYS)
+        return int(value) if value not in (None, "") else None
+
+    @property
+    def summary_fields(self) -> list[str]:
+        return props.split_list(self.case_property(props.SUMMARY_FIELDS))
+
+    @property
+    def start_form_key(self) -> str | None:
+        return self.start_properties.get(props.FORM_KEY) or None
+
+
+def _loaded(model: ProcessModel, parsed: ParsedFile) -> LoadedModel:
+    key = model.key
+    parser = parsed.parser
+    spec = parser.get_spec(key)
+    start_props: dict[str, str] = {}
+    for ts in spec.task_specs.values():
+        if isinstance(ts, StartEventMixin) and props.properties(ts):
+            start_props = dict(props.properties(ts))
+            break
+    return LoadedModel(model.id, key, model.version, model.sha256, spec,
+                       parser.get_subprocess_specs(key),
+                       process_properties(parser, key), start_props)
+
+
+class SpecCache:
+    """Process-wide cache of parsed model versions, keyed by (model id, key, sha256).
+
+    Model rows never change, so an entry never goes stale; the content hash in the key keeps
+    two databases used by one process (tests, tools) from mixing their models up.
+    """
+
+    def __init__(self):
+        self._models: dict[tuple, LoadedModel] = {}
+        self._lock = threading.Lock()
+        self.parses = 0  # how many times a model was parsed (tests, metrics)
+
+    @staticmethod
+    def _key(model: ProcessModel) -> tuple:
+        return model.id, model.key, model.sha256
+
+    def get(self, model: ProcessModel) -> LoadedModel:
+        found = self._models.get(self._key(model))
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._models.get(self._key(model))
+            if found is None:
+                parsed = parse_bpmn(model.bpmn_xml, model.file_name)
+                if parsed.problems:  # e.g. a form or operation unregistered since deploy
+                    raise ModelInvalid(parsed.problems)
+                found = self.put(model, parsed)
+                self.parses += 1
+        return found
+
+    def put(self, model: ProcessModel, parsed: ParsedFile) -> LoadedModel:
+        return self._models.setdefault(self._key(model), _loaded(model, parsed))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._models.clear()
+
+
+spec_cache = SpecCache()
+
+
+def sha256(xml: str | bytes) -> str:
+    return hashlib.sha256(xml.encode("utf-8") if isinstance(xml, str) else xml).hexdigest()
+
+
+def latest_model(session: Session, key: str) -> ProcessModel | None:
+    """The version new cases of ``key`` start on."""
+    return session.scalars(select(ProcessModel).where(ProcessModel.key == key)
+                           .order_by(ProcessModel.version.desc()).limit(1)).first()
+
+
+def require_latest(session: Session, key: str) -> ProcessModel:
+    model = latest_model(session, key)
+    if model is None:
+        raise ProcessNotFound(key)
+    return model
+
+
+def latest_models(session: Session) -> list[ProcessModel]:
+    """The latest version of every deployed process, by key."""
+    newest = (select(ProcessModel.key, func.max(ProcessModel.version).label("version"))
+              .group_by(ProcessModel.key).subquery())
+    return list(session.scalars(select(ProcessModel).join(
+        newest, (ProcessModel.key == newest.c.key) & (ProcessModel.version == newest.c.version))
+        .order_by(ProcessModel.key)))
+
+
+def list_models(session: Session, key: str | None = None) -> list[ProcessModel]:
+    query = select(ProcessModel).order_by(ProcessModel.key, ProcessModel.version)
+    if key is not None:
+        query = query.where(ProcessModel.key == key)
+    return list(session.scalars(query))
+
+
+def load(session: Session, model_id: int) -> LoadedModel:
+    """The parsed model of a case (cached; at most one primary-key read of the small columns
+    per session)."""
+    # The cache key of each model id this session met (a session talks to one database).
+    keys = session.info.setdefault("sscard_model_keys", {})
+    key = keys.get(model_id)
+    if key is not None:
+        found = spec_cache._models.get(key)
+        if found is not None:
+            return found
+    model = session.get(ProcessModel, model_id)
+    if model is None:
+        raise ProcessNotFound(str(model_id))
+    keys[model_id] = SpecCache._key(model)
+    return spec_cache.get(model)
+
+
+def _as_text(xml: str | bytes) -> str:
+    return xml.decode("utf-8") if isinstance(xml, (bytes, bytearray)) else xml
+
+
+def _store(session: Session, parsed: ParsedFile, xml: str, actor: Actor,
+           new: list) -> list[ProcessModel]:
+    digest = sha256(xml)
+    models = []
+    for key in parsed.process_ids:
+        latest = latest_model(session, key)
+        if latest is not None and latest.sha256 == digest:
+            models.append(latest)  # unchanged: same version
+            continue
+        version = (session.scalar(select(func.max(ProcessModel.version))
+                                  .where(ProcessModel.key == key)) or 0) + 1
+        model = ProcessModel(key=key, version=version, sha256=digest, bpmn_xml=xml,
+                             file_name=parsed.file_name, deployed_at=clock.now(),
+                             deployed_by=actor.username,
+                             name=parsed.parser.get_process_parser(key).node.get("name"))
+        session.add(model)
+        session.flush()
+        new.append((model, parsed))
+        audit.record(session, "deploy", actor, task_name=None, process_key=key,
+                     version=version, file=parsed.file_name, sha256=digest)
+        models.append(model)
+    return models
+
+
+def _deploy(session: Session, files: list[tuple[str, str]], actor: Actor,
+            commit: bool) -> list[ProcessModel]:
+    parsed = [(parse_bpmn(xml, name), xml) for name, xml in files]
+    problems = [p for pf, _ in parsed for p in pf.problems]
+    if problems:
+        raise ModelInvalid(problems)
+    for attempt in (1, 2):
+        new: list = []
+        try:
+            models = [m for pf, xml in parsed for m in _store(session, pf, xml, actor, new)]
+            if not commit:
+                session.flush()
+                return models
+            session.commit()
+            for model, parsed_file in new:  # no second parse on the first start
+                spec_cache.put(model, parsed_file)
+            return models
+        except IntegrityError:  # another process deployed the same key at the same moment
+            session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def deploy_string(session: Session, name: str, xml: str | bytes, actor: Actor, *,
+                  commit: bool = True) -> list[ProcessModel]:
+    """Deploy one BPMN document named ``name``; returns one model per executable process
+    (new versions, or the unchanged latest ones). Raises ``ModelInvalid``."""
+    return _deploy(session, [(name, _as_text(xml))], actor, commit)
+
+
+def deploy_file(session: Session, path: str | Path, actor: Actor, *,
+                commit: bool = True) -> list[ProcessModel]:
+    path = Path(path)
+    return _deploy(session, [(path.name, path.read_text(encoding="utf-8"))], actor, commit)
+
+
+def deploy_directory(session: Session, path: str | Path, actor: Actor, *,
+                     commit: bool = True) -> list[ProcessModel]:
+    """Deploy every ``*.bpmn`` file under ``path`` (recursively), all or nothing: one refused
+    file refuses the lot, with every problem of every file."""
+    root = Path(path)
+    files = [(str(p.relative_to(root)), p.read_text(encoding="utf-8"))
+             for p in sorted(root.rglob("*.bpmn"))]
+    return _deploy(session, files, actor, commit)

@@ -1,0 +1,210 @@
+"""Deploy-time validation of BPMN models (部署校验).
+
+A model is refused before any case can run on it when: the XML is malformed; it breaks the
+BPMN/SpiffWorkflow schema; SpiffWorkflow cannot build it; a condition, script, timer or
+service parameter expression does not compile in the sandbox; a user task has no lane, no
+form key or a form key with no form; a lane has no name (group); a service task names an
+operation nobody registered; a platform property (``dueWorkingDays``, ``notSameAs``...) is
+malformed. Every problem carries the file, the line and the element id.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass, field
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask as ManualTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
+from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask as SpiffServiceTask
+
+import forms  # noqa: F401  (registers the built-in task forms)
+from forms.registry import has_form
+
+from app.engine import properties as props
+from app.engine import services
+from app.engine.errors import Problem
+from app.engine.scripting import compile_check
+
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+      "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+
+_SCHEMA_LOCK = threading.Lock()  # the shared validator keeps its error log on itself
+
+# (xpath, mode, what) of every piece of Python the engine will run
+_EXPRESSIONS = (
+    (".//bpmn:sequenceFlow/bpmn:conditionExpression", "eval", "条件表达式 / condition"),
+    (".//bpmn:scriptTask/bpmn:script", "exec", "脚本 / script"),
+    (".//spiffworkflow:preScript", "exec", "前置脚本 / pre-script"),
+    (".//spiffworkflow:postScript", "exec", "后置脚本 / post-script"),
+    (".//bpmn:timerEventDefinition/bpmn:timeDate", "eval", "定时器表达式 / timer expression"),
+    (".//bpmn:timerEventDefinition/bpmn:timeDuration", "eval",
+     "定时器表达式 / timer expression"),
+    (".//bpmn:timerEventDefinition/bpmn:timeCycle", "eval", "定时器表达式 / timer expression"),
+    (".//spiffworkflow:messagePayload", "eval", "消息内容表达式 / message payload"),
+    (".//bpmn:conditionalEventDefinition/bpmn:condition", "eval", "条件事件 / condition"),
+)
+
+
+@dataclass
+class ParsedFile:
+    """A BPMN file that passed validation: its parser and its executable process ids."""
+
+    file_name: str
+    parser: SpiffBpmnParser
+    process_ids: list[str]
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _to_bytes(xml: str | bytes) -> bytes:
+    return xml.encode("utf-8") if isinstance(xml, str) else xml
+
+
+def _xml_parser() -> etree.XMLParser:
+    # Uploaded by analysts: no entities, no network.
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def _owner_id(element) -> str | None:
+    while element is not None:
+        if element.get("id"):
+            return element.get("id")
+        element = element.getparent()
+    return None
+
+
+def _check_expressions(doc, file_name: str) -> list[Problem]:
+    problems = []
+    for xpath, mode, what in _EXPRESSIONS:
+        for element in doc.xpath(xpath, namespaces=NS):
+            source = element.text or ""
+            if not source.strip():
+                continue
+            problems += _compile_problem(source, mode, what, element, file_name)
+    for param in doc.xpath(".//spiffworkflow:serviceTaskOperator//spiffworkflow:parameter",
+                           namespaces=NS):
+        if param.get("value"):
+            problems += _compile_problem(param.get("value"), "eval",
+                                         f"服务参数 / service parameter '{param.get('id')}'",
+                                         param, file_name)
+    return problems
+
+
+def _compile_problem(source, mode, what, element, file_name) -> list[Problem]:
+    error = compile_check(source, mode)
+    if error is None:
+        return []
+    # The text starts on the element's line, so its line N is N - 1 lines further down.
+    line = element.sourceline + max(error.lineno or 1, 1) - 1 if element.sourceline else None
+    return [Problem(f"{what}：{error}", file_name, line, _owner_id(element))]
+
+
+def _check_lanes(doc, file_name: str) -> list[Problem]:
+    return [Problem("泳道没有名称（岗位/用户组） / lane has no name (group)", file_name,
+                    lane.sourceline, lane.get("id"))
+            for lane in doc.xpath(".//bpmn:lane", namespaces=NS)
+            if not (lane.get("name") or "").strip()]
+
+
+def _check_specs(parser: SpiffBpmnParser, process_ids, lines, file_name) -> list[Problem]:
+    problems: list[Problem] = []
+    specs = {}
+    for pid in process_ids:
+        specs[pid] = parser.get_spec(pid)
+        specs.update(parser.get_subprocess_specs(pid))
+
+    def problem(msg, task_spec):
+        bpmn_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
+        problems.append(Problem(msg, file_name, lines.get(bpmn_id), bpmn_id))
+
+    for spec in specs.values():
+        if spec is None:
+            continue
+        user_tasks = {ts.bpmn_id for ts in spec.task_specs.values()
+                      if isinstance(ts, (UserTaskMixin, ManualTaskMixin))}
+        for ts in spec.task_specs.values():
+            p = props.properties(ts)
+            for name in props.INT_PROPERTIES:
+                if name in p and not str(p[name]).strip().isdigit():
+                    problem(f"属性 {name} 必须是非负整数 / property {name} must be a whole "
+                            f"number >= 0 (got {p[name]!r})", ts)
+            if isinstance(ts, (UserTaskMixin, ManualTaskMixin)):
+                if not ts.lane:
+                    problem("人工任务不在任何泳道（岗位）中 / user task is in no lane (group)", ts)
+                key = props.form_key(ts)
+                if key is None and isinstance(ts, UserTaskMixin):
+                    problem(f"用户任务缺少表单（属性 {props.FORM_KEY}） / user task has no form "
+                            f"key (property {props.FORM_KEY})", ts)
+                elif key is not None and not has_form(key):
+                    problem(f"表单“{key}”不存在 / no form registered under key '{key}'", ts)
+                for other in props.not_same_as(ts):
+                    if other not in user_tasks:
+                        problem(f"四眼原则引用的任务“{other}”不存在 / {props.NOT_SAME_AS} names "
+                                f"unknown user task '{other}'", ts)
+            if isinstance(ts, SpiffServiceTask) and ts.operation_name not in services.registry:
+                problem(f"服务操作“{ts.operation_name}”未注册 / service operation "
+                        f"'{ts.operation_name}' is not registered", ts)
+    for pid in process_ids:
+        node = parser.get_process_parser(pid).node
+        value = process_properties(parser, pid).get(props.DEADLINE_WORKING_DAYS)
+        if value is not None and not str(value).strip().isdigit():
+            problems.append(Problem(
+                f"属性 {props.DEADLINE_WORKING_DAYS} 必须是非负整数 / property "
+                f"{props.DEADLINE_WORKING_DAYS} must be a whole number >= 0 (got {value!r})",
+                file_name, node.sourceline, pid))
+    return problems
+
+
+def process_properties(parser: SpiffBpmnParser, process_id: str) -> dict[str, str]:
+    """``spiffworkflow:properties`` of a ``bpmn:process`` element."""
+    node = parser.get_process_parser(process_id).node
+    return SpiffTaskParser._parse_extensions(node).get("properties") or {}
+
+
+def parse_bpmn(xml: str | bytes, file_name: str) -> ParsedFile:
+    """Parse and validate one file; ``problems`` is empty when the model may be deployed."""
+    empty = SpiffBpmnParser()
+    try:
+        doc = etree.fromstring(_to_bytes(xml), parser=_xml_parser())
+    except etree.XMLSyntaxError as err:
+        return ParsedFile(file_name, empty, [], [
+            Problem(f"XML 语法错误 / XML syntax error: {err.msg}", file_name, err.lineno)])
+
+    checked = copy.deepcopy(doc)  # the validator rewrites some tags before checking
+    VALIDATOR.preprocess(checked)
+    with _SCHEMA_LOCK:
+        schema_errors = [] if VALIDATOR.validator.validate(checked) else [
+            Problem(f"不符合 BPMN 模式 / schema: {e.message}", file_name, e.line)
+            for e in VALIDATOR.validator.error_log]
+    if schema_errors:
+        return ParsedFile(file_name, empty, [], schema_errors)
+
+    lines = {el.get("id"): el.sourceline for el in doc.iter() if isinstance(el.tag, str)
+             and el.get("id")}
+    problems = _check_expressions(doc, file_name) + _check_lanes(doc, file_name)
+
+    parser = SpiffBpmnParser()  # schema already checked above
+    process_ids: list[str] = []
+    try:
+        parser.add_bpmn_xml(doc, filename=file_name)
+        process_ids = parser.get_process_ids()
+        if not process_ids:
+            problems.append(Problem("文件中没有可执行流程（isExecutable=\"true\"） / no "
+                                    "executable process in the file", file_name, doc.sourceline))
+        problems += _check_specs(parser, process_ids, lines, file_name)
+    except ValidationException as err:
+        line = err.line_number or lines.get(err.id) or None
+        problems.append(Problem(f"流程无法解析 / cannot build the process: {err}", file_name,
+                                int(line) if line else None, err.id or None))
+    except Exception as err:  # the parser has other failure modes (KeyError, ...)
+        problems.append(Problem(f"流程无法解析 / cannot build the process: "
+                                f"{type(err).__name__}: {err}", file_name))
+    return ParsedFile(file_name, parser, process_ids, problems)
+
+
+def validate_bpmn(xml: str | bytes, file_name: str) -> list[Problem]:
+    """Every reason to refuse this BPMN file (empty list: it may be deployed)."""
+    return parse_bpmn(xml, file_name).problems

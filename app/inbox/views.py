@@ -1,0 +1,174 @@
+"""Inbox and task pages 待办与任务办理."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import CombinedMultiDict
+
+from app import db_session
+from app.auth.models import User
+from app.auth.service import actor_of
+from app.engine import runtime
+from app.engine.errors import EngineError, FormInvalid
+from app.engine.models import AuditEvent, HumanTask, ProcessInstance, ProcessModel
+from app.web import require_groups, t
+from app.web.common import calendar, case_errors, today
+from forms.base import validate_data
+from forms.registry import get_form
+
+from . import queries
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.get("/inbox")
+def index():
+    session = db_session()
+    scope = "group" if request.args.get("scope") == "group" else "mine"
+    process = request.args.get("process") or None
+    deadline = request.args.get("deadline") or None
+    rows, cursor = queries.tasks(session, current_user, scope, calendar(session), today(),
+                                 process=process, deadline=deadline, after=request.args.get("after"),
+                                 limit=current_app_page_size())
+    processes = session.scalars(select(ProcessModel.key).distinct().order_by(ProcessModel.key)).all()
+    return render_template("inbox/index.html", rows=rows, cursor=cursor, scope=scope,
+                           process=process, deadline=deadline, processes=processes)
+
+
+def current_app_page_size() -> int:
+    from flask import current_app
+    return int(current_app.config["PAGE_SIZE"])
+
+
+def _task_or_404(task_id: int) -> HumanTask:
+    task = db_session().get(HumanTask, task_id)
+    if task is None:
+        abort(404)
+    return task
+
+
+def _may_work_on(task: HumanTask) -> bool:
+    return task.assignee_id == current_user.id or \
+        (task.assignee_id is None and current_user.in_group(task.group))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+def claim(task_id):
+    session = db_session()
+    task = _task_or_404(task_id)
+    if not current_user.in_group(task.group):
+        abort(403)
+    try:
+        runtime.claim(session, task.id, actor_of(current_user))
+        flash(t("已领取任务。", "Task claimed."))
+    except EngineError as e:
+        session.rollback()
+        flash(case_errors(e))
+    return redirect(request.form.get("next") or url_for("inbox.task", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/release")
+def release(task_id):
+    session = db_session()
+    task = _task_or_404(task_id)
+    if task.assignee_id != current_user.id:
+        abort(403)
+    try:
+        runtime.release(session, task.id, actor_of(current_user))
+        flash(t("已退回到岗位组。", "Task released to the group."))
+    except EngineError as e:
+        session.rollback()
+        flash(case_errors(e))
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/tasks/<int:task_id>/reassign")
+@require_groups("manager")
+def reassign(task_id):
+    session = db_session()
+    task = _task_or_404(task_id)
+    user = session.scalar(select(User).where(User.username == request.form.get("username", "").strip()))
+    if user is None or not user.in_group(task.group):
+        flash(t("该用户不存在或不属于该岗位组。", "No such user in the task's group."))
+    else:
+        try:
+            runtime.reassign(session, task.id, user.id, actor_of(current_user))
+            flash(t("已改派给 ", "Reassigned to ") + user.display_name)
+        except EngineError as e:
+            session.rollback()
+            flash(case_errors(e))
+    return redirect(url_for("cases.show", instance_id=task.instance_id))
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+def task(task_id):
+    session = db_session()
+    task = _task_or_404(task_id)
+    instance = session.get(ProcessInstance, task.instance_id)
+    if not (_may_work_on(task) or current_user.in_group("manager", "administrator")):
+        abort(403)
+    form_cls = get_form(task.form_key)
+    errors = {}
+    if request.method == "POST":
+        if task.state != "open" or not _may_work_on(task):
+            flash(t("该任务已由他人办理或已不属于您。", "This task was done by someone else or is no longer yours."))
+            return redirect(url_for("cases.show", instance_id=task.instance_id))
+        data = _posted_data()
+        form, errors = validate_data(form_cls, data)
+        if not errors:
+            try:
+                runtime.complete_task(session, task.id, data, actor_of(current_user),
+                                      expected_lock_version=_int(request.form.get("lock_version")))
+            except FormInvalid as e:
+                session.rollback()
+                errors = e.errors
+            except EngineError as e:
+                session.rollback()
+                flash(case_errors(e))
+                return redirect(url_for("cases.show", instance_id=task.instance_id))
+            else:
+                flash(t("任务已完成。", "Task completed."))
+                return redirect(_next_url(session, task.instance_id))
+    else:
+        form = form_cls(data=_prefill(instance, task))
+    history = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == task.instance_id)
+                              .order_by(AuditEvent.id)).all()
+    return render_template("inbox/task.html", task=task, instance=instance, form=form, errors=errors,
+                           history=history, may_work=_may_work_on(task))
+
+
+def _posted_data() -> dict:
+    """Form fields and uploads as one dict (lists for repeated fields)."""
+    combined = CombinedMultiDict([request.files, request.form])
+    data = {}
+    for key in combined.keys():
+        if key in ("csrf_token", "lock_version"):
+            continue
+        values = combined.getlist(key)
+        data[key] = values if len(values) > 1 else values[0]
+    return data
+
+
+def _prefill(instance: ProcessInstance, task: HumanTask) -> dict:
+    """Values the case already holds for this form's fields (e.g. a correction task)."""
+    form_cls = get_form(task.form_key)
+    data = runtime.task_data(db_session(), task.id)
+    return {name: data[name] for name in form_cls().data if name in data}
+
+
+def _next_url(session, instance_id: int) -> str:
+    """The case's next open task when it is this clerk's, else the case page."""
+    nxt = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+                          .order_by(HumanTask.id)).all()
+    for task in nxt:
+        if _may_work_on(task):
+            return url_for("inbox.task", task_id=task.id)
+    return url_for("cases.show", instance_id=instance_id)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,123 @@
+"""Case pages 案件: list, case page (deadline, tasks, incidents, documents, history), start."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app import db_session
+from app.auth.service import actor_of
+from app.engine import runtime
+from app.engine.errors import EngineError, FormInvalid
+from app.engine.models import AuditEvent, HumanTask, Incident, ProcessInstance
+from app.inbox.queries import days_left, deadline_state
+from app.sla.calendar import CalendarYearMissing
+from app.web import t
+from app.web.common import calendar, case_errors, lanes_of, startable_processes, today
+
+bp = Blueprint("cases", __name__)
+
+STATUSES = ("running", "waiting", "error", "completed", "cancelled")
+
+
+@bp.get("/cases")
+def index():
+    session = db_session()
+    q = select(ProcessInstance).order_by(ProcessInstance.id.desc())
+    status = request.args.get("status")
+    if status in STATUSES:
+        q = q.where(ProcessInstance.status == status)
+    key = (request.args.get("q") or "").strip()
+    if key:
+        q = q.where(ProcessInstance.business_key == key)
+    before = request.args.get("before", type=int)
+    if before:
+        q = q.where(ProcessInstance.id < before)
+    limit = 50
+    cases = session.scalars(q.limit(limit + 1)).all()
+    more = cases[limit - 1].id if len(cases) > limit else None
+    return render_template("cases/index.html", cases=cases[:limit], more=more, status=status, key=key)
+
+
+def _instance_or_404(instance_id: int) -> ProcessInstance:
+    inst = db_session().get(ProcessInstance, instance_id)
+    if inst is None:
+        abort(404)
+    return inst
+
+
+@bp.get("/cases/<int:instance_id>")
+def show(instance_id):
+    session = db_session()
+    inst = _instance_or_404(instance_id)
+    try:
+        left = days_left(calendar(session), inst.deadline_at, today())
+        state = deadline_state(left)
+    except CalendarYearMissing as e:
+        left, state = None, "unknown"
+        flash(str(e))
+    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id).order_by(HumanTask.id)).all()
+    incidents = session.scalars(select(Incident).where(Incident.instance_id == inst.id).order_by(Incident.id)).all()
+    history = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == inst.id).order_by(AuditEvent.id)).all()
+    application = _application(session, inst)
+    return render_template("cases/show.html", inst=inst, days_left=left, deadline_state=state, tasks=tasks,
+                           incidents=incidents, history=history, application=application)
+
+
+def _application(session, inst):
+    try:
+        from app.cards.models import Application
+    except ModuleNotFoundError:
+        return None
+    if not inst.business_key:
+        return None
+    return session.scalar(select(Application).where(Application.number == inst.business_key))
+
+
+@bp.get("/cases/<int:instance_id>/photo")
+def photo(instance_id):
+    application = _application(db_session(), _instance_or_404(instance_id))
+    if application is None or not application.photo:
+        abort(404)
+    kind = "image/png" if application.photo[:4] == b"\x89PNG" else "image/jpeg"
+    return Response(application.photo, mimetype=kind, headers={"Cache-Control": "private, no-store"})
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+def retry(incident_id):
+    session = db_session()
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        abort(404)
+    inst = session.get(ProcessInstance, incident.instance_id)
+    if not current_user.in_group("manager", "administrator", *lanes_of(session, inst)):
+        abort(403)
+    try:
+        runtime.retry_incident(session, incident_id, actor_of(current_user))
+        flash(t("已重试。", "Retried."))
+    except EngineError as e:
+        session.rollback()
+        flash(case_errors(e))
+    return redirect(url_for("cases.show", instance_id=incident.instance_id))
+
+
+@bp.route("/start", methods=["GET", "POST"])
+def start():
+    session = db_session()
+    startable = startable_processes(session, current_user.group_names)
+    if request.method == "POST":
+        key = request.form.get("process", "")
+        if key not in {p.key for p in startable}:
+            abort(403)
+        try:
+            inst = runtime.start_instance(session, key, {}, None, actor_of(current_user))
+        except EngineError as e:
+            session.rollback()
+            flash(case_errors(e))
+            return redirect(url_for("cases.start"))
+        task = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")
+                               .order_by(HumanTask.id)).first()
+        if task is not None and current_user.in_group(task.group):
+            return redirect(url_for("inbox.task", task_id=task.id))
+        return redirect(url_for("cases.show", instance_id=inst.id))
+    return render_template("cases/start.html", startable=startable)

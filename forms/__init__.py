@@ -9,6 +9,7 @@ from forms.i18n import T, current_locale, get_locale, set_locale, to_text
 from forms.registry import UnknownFormKey, all_form_keys, get_form, has_form, register
 
 from forms import application  # noqa: E402,F401  (registers ApplicationForm)
+from forms import instant_issuance, outlet  # noqa: E402,F401  (procedure task forms)
 
 __all__ = [
     "T", "TaskForm", "UnknownFormKey", "all_form_keys", "current_locale", "get_form",

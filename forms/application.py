@@ -4,6 +4,7 @@ annex 1), used by the bank-window (立等可取) and outlet (代办网点) appli
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from typing import Any, Iterable
 
@@ -164,12 +165,14 @@ class ApplicationForm(TaskForm):
         return getattr(self.photo, "photo_bytes", None)
 
     def cleaned(self) -> dict[str, Any]:
-        """Normalised values; the photo is replaced by its size, format and sha256 (store
-        ``photo_bytes()`` separately); existing-card fields are cleared for a first card."""
+        """Normalised values; the photo becomes its size, format, sha256 and base64 ``data``
+        (``application.record`` moves the bytes into the application row); existing-card
+        fields are cleared for a first card."""
         data = super().cleaned()
         if data["first_card"] != NO:
             data.update(old_card_city=None, old_card_number=None, consent_stop_old_card=False)
         photo, info = self.photo_bytes(), self.photo.photo_info
         data["photo"] = {"size": info.size, "format": info.format, "width": info.width,
-                         "height": info.height, "sha256": hashlib.sha256(photo).hexdigest()}
+                         "height": info.height, "sha256": hashlib.sha256(photo).hexdigest(),
+                         "data": base64.b64encode(photo).decode("ascii")}
         return data

@@ -15,6 +15,17 @@ csrf.exempt(bp)
 bp.before_request(require_station)
 
 
+def station_window(station: str) -> str | None:
+    """The window whose jobs a station takes: "WINDOW:n" stations take that window's jobs,
+    others (one-window installations) any job."""
+    return station.split(":", 1)[0] if ":" in station else None
+
+
+def _kinds() -> list[str] | None:
+    kinds = (request.get_json(silent=True) or {}).get("kinds")
+    return [str(k) for k in kinds][:10] if isinstance(kinds, list) else None
+
+
 def _station() -> str:
     body = request.get_json(silent=True) or {}
     station = str(body.get("station") or "").strip()[:64]
@@ -28,7 +39,7 @@ def claim():
     if not station:
         return api_error(400, "bad_request", "缺少工作站编号", "station id missing")
     session = db_session()
-    job = claim_next_job(session, station)
+    job = claim_next_job(session, station, window=station_window(station), kinds=_kinds())
     if job is None:
         session.commit()
         return "", 204
@@ -65,12 +76,17 @@ def result(job_id):
         return api_error(400, "bad_request", "结果格式错误", "Malformed result")
     if job.state == "cancelled":
         return api_error(409, "cancelled", "制卡任务已取消", "The card job was cancelled")
-    job, first_time = record_result(session, job.id, body)
-    if first_time:
-        message = {"ok": body["ok"], "job_id": job.id, "error": body.get("error"),
-                   "card_number": (body.get("card") or {}).get("card_number"),
-                   "bank_card_number": body.get("bank_card_number")}
-        runtime.send_message(session, "card_job_finished", message, instance_id=job.instance_id,
+    from app.cards.jobs import JobCancelled, JobResultMismatch, message_payload
+    try:
+        job, first_time = record_result(session, job.id, body)
+    except JobCancelled:  # cancelled, or this attempt superseded by a newer one
+        session.rollback()
+        return api_error(409, "cancelled", "制卡任务已取消或已重新派发", "The card job was cancelled or handed out again")
+    except JobResultMismatch as e:
+        session.rollback()
+        return api_error(422, "invalid", f"结果与任务不符：{e}", f"The result does not match the job: {e}")
+    if first_time:  # the same step records the result and wakes the case (one transaction)
+        runtime.send_message(session, "card_job_finished", message_payload(job), instance_id=job.instance_id,
                              actor=Actor.system(f"station:{_station() or 'unknown'}"))
     else:
         session.commit()

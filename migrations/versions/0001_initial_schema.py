@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 01aaa0a18086
+Revision ID: 101308aa4b7e
 Revises: 
-Create Date: 2026-11-22 22:33:43.785707
+Create Date: 2026-11-22 22:35:07.167498
 """
 from alembic import op
 import sqlalchemy as sa

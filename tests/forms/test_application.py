@@ -110,7 +110,8 @@ def test_full_valid_form():
     assert cleaned["first_card"] == "yes" and cleaned["signed"] is True
     assert cleaned["remarks"] is None and cleaned["guardian_name"] is None
     assert cleaned["photo"] == {"size": len(PHOTO), "format": "JPEG", "width": 295,
-                                "height": 413, "sha256": hashlib.sha256(PHOTO).hexdigest()}
+                                "height": 413, "sha256": hashlib.sha256(PHOTO).hexdigest(),
+                                "data": base64.b64encode(PHOTO).decode("ascii")}
     assert form.photo_bytes() == PHOTO
     assert set(cleaned) == {name for name in form._fields}
 

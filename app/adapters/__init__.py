@@ -1,0 +1,100 @@
+"""Adapters 外部系统适配器: one interface per outside system, an embedded default per interface.
+
+    police   PoliceRegister   公安户籍比对        EmbeddedPoliceRegister (table police_register_person)
+    archive  CardArchive      全省社保卡档案库     EmbeddedCardArchive   (table card)
+    stock    CardStock        卡号与半成品卡库存    EmbeddedCardStock     (tables card, card_blank)
+    sms      SmsGateway       短信网关            EmbeddedSmsGateway    (table card_sms)
+
+An adapter is made per step from the step's session: ``police(session)``. A deployment picks
+another implementation with ``configure(police="package.module:factory")`` or the environment
+variable ``SSCARD_ADAPTER_POLICE=package.module:factory``; the factory is called with the
+session. Tests may pass a callable to ``configure`` and call ``reset()`` afterwards.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any, Callable
+
+from app.adapters.archive import ArchiveError, CardArchive, CardRecord, EmbeddedCardArchive
+from app.adapters.police import (EmbeddedPoliceRegister, PoliceRegister, PoliceRegisterPerson,
+                                 PoliceUnavailable, Reason, VerifyResult)
+from app.adapters.sms import EmbeddedSmsGateway, SmsError, SmsGateway
+from app.adapters.stock import BlankCardRecord, CardStock, EmbeddedCardStock, StockError
+
+Factory = Callable[[Any], Any]
+
+DEFAULTS: dict[str, Factory] = {
+    "police": EmbeddedPoliceRegister,
+    "archive": EmbeddedCardArchive,
+    "stock": EmbeddedCardStock,
+    "sms": EmbeddedSmsGateway,
+}
+INTERFACES = {"police": PoliceRegister, "archive": CardArchive, "stock": CardStock,
+              "sms": SmsGateway}
+_configured: dict[str, Factory] = {}
+
+
+def _load(spec: str) -> Factory:
+    module, _, attr = spec.partition(":")
+    if not attr:
+        raise ValueError(f"adapter factory must look like 'package.module:name', got {spec!r}")
+    return getattr(importlib.import_module(module), attr)
+
+
+def configure(**factories: str | Factory | None) -> None:
+    """Choose implementations: ``configure(sms="myorg.sms:Gateway")`` or a callable; ``None``
+    goes back to the embedded default."""
+    for kind, factory in factories.items():
+        if kind not in DEFAULTS:
+            raise ValueError(f"unknown adapter {kind!r}; known: {sorted(DEFAULTS)}")
+        if factory is None:
+            _configured.pop(kind, None)
+        else:
+            _configured[kind] = _load(factory) if isinstance(factory, str) else factory
+
+
+def reset() -> None:
+    _configured.clear()
+
+
+def factory_for(kind: str) -> Factory:
+    if kind in _configured:
+        return _configured[kind]
+    spec = os.environ.get(f"SSCARD_ADAPTER_{kind.upper()}", "").strip()
+    if spec and spec != "embedded":
+        return _load(spec)
+    return DEFAULTS[kind]
+
+
+def get(kind: str, session) -> Any:
+    adapter = factory_for(kind)(session)
+    if not isinstance(adapter, INTERFACES[kind]):
+        raise TypeError(f"{kind} adapter {type(adapter).__name__} does not implement "
+                        f"{INTERFACES[kind].__name__}")
+    return adapter
+
+
+def police(session) -> PoliceRegister:
+    return get("police", session)
+
+
+def archive(session) -> CardArchive:
+    return get("archive", session)
+
+
+def stock(session) -> CardStock:
+    return get("stock", session)
+
+
+def sms(session) -> SmsGateway:
+    return get("sms", session)
+
+
+__all__ = [
+    "ArchiveError", "BlankCardRecord", "CardArchive", "CardRecord", "CardStock",
+    "EmbeddedCardArchive", "EmbeddedCardStock", "EmbeddedPoliceRegister", "EmbeddedSmsGateway",
+    "PoliceRegister", "PoliceRegisterPerson", "PoliceUnavailable", "Reason", "SmsError",
+    "SmsGateway", "StockError", "VerifyResult", "archive", "configure", "factory_for", "get",
+    "police", "reset", "sms", "stock",
+]

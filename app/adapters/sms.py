@@ -1,0 +1,55 @@
+"""SMS gateway 短信网关 — tell an applicant the card is ready (S §1.3-2: "通过手机短信、公告等方式，
+通知申请人或联系人领卡").
+
+``SmsGateway`` is the interface; ``EmbeddedSmsGateway`` writes the message to the ``card_sms``
+outbox table in the step's transaction (the web layer shows it; a real connector would be a
+worker sending the queued rows, so a rolled-back step never sends anything).
+"""
+from __future__ import annotations
+
+import abc
+import logging
+import re
+
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+SIGNATURE = "【石狮人社】"
+MAX_LENGTH = 300  # long SMS are split by the carrier; keep notices short
+
+
+class SmsError(Exception):
+    def __init__(self, code: str, zh: str, en: str):
+        self.code, self.zh, self.en = code, zh, en
+        super().__init__(f"{zh} ({en})")
+
+
+class SmsGateway(abc.ABC):
+    @abc.abstractmethod
+    def send(self, phone: str, text: str, application_id: int | None = None) -> str:
+        """Queue/send ``text`` to ``phone`` (11-digit mobile); returns the message id."""
+
+
+def check_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", str(phone or ""))
+    if not re.fullmatch(r"1[3-9]\d{9}", digits):
+        raise SmsError("bad_phone", "手机号码无效，无法发送短信",
+                       "The mobile number is invalid; no SMS can be sent")
+    return digits
+
+
+class EmbeddedSmsGateway(SmsGateway):
+    def __init__(self, session: Session):
+        self.session = session
+
+    def send(self, phone: str, text: str, application_id: int | None = None) -> str:
+        from app.cards.models import SmsMessage, mask_phone
+        phone = check_phone(phone)
+        if not text or len(text) > MAX_LENGTH:
+            raise SmsError("bad_text", "短信内容为空或过长", "The SMS text is empty or too long")
+        message = SmsMessage(phone=phone, text=text, application_id=application_id)
+        self.session.add(message)
+        self.session.flush()
+        log.info("SMS %s queued to %s", message.id, mask_phone(phone))
+        return str(message.id)

@@ -1,0 +1,298 @@
+"""Domain tables 业务数据表: applications, cards, blank-card stock, card jobs, SMS outbox.
+
+Plain SQLAlchemy 2.0 on ``app.db.Base``; every type and constraint works on SQLite and
+PostgreSQL. States are strings checked by CHECK constraints (see ``app.cards.states``).
+Personal data (ID numbers, phones) appears in ``__repr__`` only masked.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index,
+                        Integer, LargeBinary, String, Text, text)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from app.cards.states import (ApplicationStatus, BlankCardStatus, CardStatus, Channel,
+                              JobState, LIVE_CARD_STATES, ServicePointKind, SmsState, values)
+from app.db import Base
+from app.engine.db import UtcDateTime
+from hardware.profile import mask
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _in(column: str, members) -> str:
+    """SQL ``column IN ('a', 'b')`` for an enum or a sequence of its members."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values(members))})"
+
+
+def mask_phone(phone: str | None) -> str:
+    """13812345678 -> 138****5678 (lists and logs)."""
+    s = str(phone or "")
+    return s[:3] + "*" * (len(s) - 7) + s[-4:] if len(s) >= 8 else "*" * len(s)
+
+
+class ServicePoint(Base):
+    """A place where applications are taken: a bank window 制发卡服务窗口 (produces cards on
+    the spot, holds blank-card stock) or a town outlet 代办网点 (sends applications to its
+    window and hands out the cards)."""
+    __tablename__ = "card_service_point"
+    __table_args__ = (CheckConstraint(_in("kind", ServicePointKind), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))
+    bank: Mapped[str | None] = mapped_column(String(100))  # windows: 中国工商银行石狮支行
+    window_code: Mapped[str | None] = mapped_column(String(32))  # outlets: the producing window
+    region_code: Mapped[str] = mapped_column(String(6), default="350581")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __repr__(self) -> str:
+        return f"<ServicePoint {self.code} {self.name}>"
+
+
+class Application(Base):
+    """申领 — one application for a card (福建省社会保障卡申领表), from acceptance to the card in
+    the holder's hands or to the end without a card (``reason``)."""
+    __tablename__ = "card_application"
+    __table_args__ = (
+        CheckConstraint(_in("channel", Channel), name="channel"),
+        CheckConstraint(_in("status", ApplicationStatus), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)  # business key, SQ202608060001
+    channel: Mapped[str] = mapped_column(String(10))
+    service_point: Mapped[str] = mapped_column(String(32))        # code where it was accepted
+    service_point_name: Mapped[str] = mapped_column(String(100))
+    window: Mapped[str | None] = mapped_column(String(32))        # code of the producing window
+    status: Mapped[str] = mapped_column(String(20), default=ApplicationStatus.ACCEPTED, index=True)
+    instance_id: Mapped[int | None] = mapped_column(Integer, index=True)  # workflow instance
+
+    # -- the applicant, as on the form
+    application_date: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(30))
+    sex: Mapped[str] = mapped_column(String(1))          # GB/T 2261.1: 1 male, 2 female
+    ethnicity: Mapped[str] = mapped_column(String(2))    # GB 3304 code
+    birth_date: Mapped[date] = mapped_column(Date)
+    occupation: Mapped[str | None] = mapped_column(String(50))
+    landline: Mapped[str | None] = mapped_column(String(25))
+    mobile: Mapped[str] = mapped_column(String(11))
+    id_type: Mapped[str] = mapped_column(String(30))
+    id_number: Mapped[str] = mapped_column(String(20), index=True)
+    id_valid_from: Mapped[date | None] = mapped_column(Date)
+    id_valid_to: Mapped[date | None] = mapped_column(Date)
+    id_long_term: Mapped[bool] = mapped_column(Boolean, default=False)
+    country: Mapped[str | None] = mapped_column(String(30))
+    household_address: Mapped[str | None] = mapped_column(String(100))
+    residence_address: Mapped[str | None] = mapped_column(String(100))
+    residence_postcode: Mapped[str | None] = mapped_column(String(6))
+    employer: Mapped[str | None] = mapped_column(String(100))
+    medical_insurance_type: Mapped[str | None] = mapped_column(String(30))
+    insurance_agency: Mapped[str | None] = mapped_column(String(100))
+    guardian_name: Mapped[str | None] = mapped_column(String(30))
+    guardian_id_type: Mapped[str | None] = mapped_column(String(30))
+    guardian_id_number: Mapped[str | None] = mapped_column(String(20))
+    first_card: Mapped[bool] = mapped_column(Boolean, default=True)
+    old_card_city: Mapped[str | None] = mapped_column(String(6))
+    old_card_number: Mapped[str | None] = mapped_column(String(9))
+    consent_stop_old_card: Mapped[bool] = mapped_column(Boolean, default=False)
+    remarks: Mapped[str | None] = mapped_column(String(200))
+    photo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))  # never load in lists
+    photo_sha256: Mapped[str | None] = mapped_column(String(64))
+    photo_format: Mapped[str | None] = mapped_column(String(10))
+    corrections: Mapped[list | None] = mapped_column(JSON)  # [{field, old, new, by, at}] (data fixes)
+
+    # -- what happened
+    police_checks: Mapped[int] = mapped_column(Integer, default=0)
+    old_card_stopped: Mapped[str | None] = mapped_column(String(9))  # number of the card stopped
+    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    deadline: Mapped[date | None] = mapped_column(Date)  # 15 working days (outlet) 办理时限
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    produced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sent_to_outlet_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    received_at_outlet_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    handed_over_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    handover: Mapped[dict | None] = mapped_column(JSON)  # who took the card: holder / proxy 代领
+    reason_zh: Mapped[str | None] = mapped_column(Text)  # why it ended without a card
+    reason_en: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+    cards: Mapped[list["Card"]] = relationship(back_populates="application",
+                                               order_by="Card.id")
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask(self.id_number)
+
+    @property
+    def mobile_masked(self) -> str:
+        return mask_phone(self.mobile)
+
+    @property
+    def card(self) -> "Card | None":
+        """The card made (or being made) for this application: the newest one."""
+        return self.cards[-1] if self.cards else None
+
+    def summary(self) -> dict:
+        """For lists and task data: no photo, personal numbers masked."""
+        return {"application_id": self.id, "number": self.number, "channel": self.channel,
+                "status": self.status, "name": self.name, "id_number": self.id_number_masked,
+                "mobile": self.mobile_masked, "service_point": self.service_point_name}
+
+    def __repr__(self) -> str:
+        return f"<Application {self.number} {self.status} {self.id_number_masked}>"
+
+
+class Card(Base):
+    """卡 — one social security card. A person holds at most one *live* card in the province:
+    the partial unique index below makes the database refuse a second one."""
+    __tablename__ = "card"
+    __table_args__ = (
+        CheckConstraint(_in("status", CardStatus), name="status"),
+        Index("uq_card_one_live_per_ssn", "ssn", unique=True,
+              postgresql_where=text(_in("status", LIVE_CARD_STATES)),
+              sqlite_where=text(_in("status", LIVE_CARD_STATES))),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_number: Mapped[str] = mapped_column(String(9), unique=True)
+    ssn: Mapped[str] = mapped_column(String(18), index=True)  # 社会保障号码 = citizen ID
+    name: Mapped[str] = mapped_column(String(30))
+    sex: Mapped[str | None] = mapped_column(String(1))
+    ethnicity: Mapped[str | None] = mapped_column(String(2))
+    birthplace: Mapped[str | None] = mapped_column(String(6))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    region_code: Mapped[str] = mapped_column(String(6))    # issuing region, 350581 石狮市
+    card_identifier: Mapped[str | None] = mapped_column(String(32), unique=True)  # hex, 16 bytes
+    card_type: Mapped[str | None] = mapped_column(String(1))
+    spec_version: Mapped[str | None] = mapped_column(String(4))
+    init_org: Mapped[str | None] = mapped_column(String(12))
+    issue_date: Mapped[date | None] = mapped_column(Date)
+    expiry_date: Mapped[date | None] = mapped_column(Date)
+    bank: Mapped[str | None] = mapped_column(String(100))
+    bank_card_number: Mapped[str | None] = mapped_column(String(19), unique=True)
+    status: Mapped[str] = mapped_column(String(24), default=CardStatus.NUMBER_ASSIGNED)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    stop_reason: Mapped[str | None] = mapped_column(Text)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("card_application.id"),
+                                                       index=True)
+
+    application: Mapped[Application | None] = relationship(back_populates="cards")
+
+    def chip_data(self) -> dict:
+        """The complete card data 完整制卡数据, keyed like ``hardware.profile.FIELDS``."""
+        return {
+            "card_identifier": self.card_identifier, "card_type": self.card_type,
+            "spec_version": self.spec_version, "init_org": self.init_org,
+            "issue_date": self.issue_date.isoformat() if self.issue_date else None,
+            "expiry_date": self.expiry_date.isoformat() if self.expiry_date else None,
+            "card_number": self.card_number, "ssn": self.ssn, "name": self.name,
+            "sex": self.sex, "ethnicity": self.ethnicity, "birthplace": self.birthplace,
+            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+        }
+
+    @property
+    def card_number_masked(self) -> str:
+        return mask_card_number(self.card_number)
+
+    def __repr__(self) -> str:
+        return f"<Card {self.card_number_masked} {self.status} {mask(self.ssn)}>"
+
+
+def mask_card_number(number: str | None) -> str:
+    """B7K334774 -> B7K****74 (lists and logs)."""
+    s = str(number or "")
+    return s[:3] + "*" * (len(s) - 5) + s[-2:] if len(s) > 5 else "*" * len(s)
+
+
+class BlankCard(Base):
+    """半成品卡 — a semi-finished card at a bank window: the bank's debit application and account
+    are already on it; the window prints the face and writes the social-security data."""
+    __tablename__ = "card_blank"
+    __table_args__ = (CheckConstraint(_in("status", BlankCardStatus), name="status"),
+                      Index("ix_card_blank_window_status", "window", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_card_number: Mapped[str] = mapped_column(String(19), unique=True)
+    bank: Mapped[str] = mapped_column(String(100))
+    window: Mapped[str] = mapped_column(String(32))  # ServicePoint.code
+    status: Mapped[str] = mapped_column(String(10), default=BlankCardStatus.AVAILABLE)
+    reserved_for: Mapped[int | None] = mapped_column(ForeignKey("card_application.id"), index=True)
+    reserved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    note: Mapped[str | None] = mapped_column(Text)  # e.g. why it was spoiled
+
+    def __repr__(self) -> str:
+        return f"<BlankCard {mask(self.bank_card_number)} {self.window} {self.status}>"
+
+
+class CardJob(Base):
+    """制卡任务 — the outbox for the card station (``hardware/station.py``): written in the
+    workflow step's transaction, claimed by a station over HTTP, finished by its result."""
+    __tablename__ = "card_job"
+    __table_args__ = (CheckConstraint(_in("state", JobState), name="state"),
+                      Index("ix_card_job_state_window", "state", "window", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("card_application.id"), index=True)
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("card.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="issue")
+    window: Mapped[str | None] = mapped_column(String(32))  # stations of this window take it
+    payload: Mapped[dict] = mapped_column(JSON)  # {"card": chip data, "face": ..., "expected_bank_card_number"}
+    state: Mapped[str] = mapped_column(String(10), default=JobState.QUEUED)
+    station_id: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # the attempt handed out last
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    progress: Mapped[dict | None] = mapped_column(JSON)  # {state, detail, at} from the station
+    result: Mapped[dict | None] = mapped_column(JSON)
+    result_id: Mapped[str | None] = mapped_column(String(64))  # the station's result id (dedup)
+    history: Mapped[list | None] = mapped_column(JSON)  # results of earlier, failed attempts
+
+    def __repr__(self) -> str:
+        return f"<CardJob {self.id} {self.kind} {self.state}>"
+
+
+class SmsMessage(Base):
+    """短信 outbox of the embedded SMS gateway; the web layer shows it as a page."""
+    __tablename__ = "card_sms"
+    __table_args__ = (CheckConstraint(_in("state", SmsState), name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("card_application.id"),
+                                                       index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(10), default=SmsState.QUEUED)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+    def __repr__(self) -> str:
+        return f"<SmsMessage {self.id} {self.phone_masked} {self.state}>"
+
+
+class ApplicationNumberSeq(Base):
+    """Per-day counter behind the application numbers (SQ + date + 4-digit sequence)."""
+    __tablename__ = "card_application_seq"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+__all__ = ["Application", "ApplicationNumberSeq", "BlankCard", "Card", "CardJob", "ServicePoint",
+           "SmsMessage", "mask_card_number", "mask_phone", "utcnow"]

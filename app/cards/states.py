@@ -1,0 +1,113 @@
+"""States of the domain objects 状态, with their bilingual labels.
+
+The values are what the database stores (plain strings with a CHECK constraint, portable to
+SQLite and PostgreSQL); the labels are for clerks.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from forms.i18n import T
+
+
+class Channel(StrEnum):
+    WINDOW = "window"  # 制发卡服务窗口（立等可取）
+    OUTLET = "outlet"  # 代办网点
+
+
+class ApplicationStatus(StrEnum):
+    ACCEPTED = "accepted"              # 已受理
+    CHECKING = "checking"              # 核查中
+    REJECTED = "rejected"              # 不予制卡 (check failed, refused to stop the old card...)
+    IN_PRODUCTION = "in_production"    # 制卡中
+    PRODUCED = "produced"              # 已制卡
+    SENT_TO_OUTLET = "sent_to_outlet"  # 已发往网点
+    AT_OUTLET = "at_outlet"            # 网点已接收
+    NOTIFIED = "notified"              # 已通知领卡
+    PICKED_UP = "picked_up"            # 已领取 (outlet)
+    HANDED_OVER = "handed_over"        # 已当场发放 (window)
+    CANCELLED = "cancelled"            # 已终止 (production abandoned)
+
+
+# An application in one of these states is finished: no card will come of it any more, or the
+# card is in the holder's hands.
+FINAL_APPLICATION_STATES = frozenset({ApplicationStatus.REJECTED, ApplicationStatus.PICKED_UP,
+                                      ApplicationStatus.HANDED_OVER, ApplicationStatus.CANCELLED})
+
+APPLICATION_LABELS = {
+    ApplicationStatus.ACCEPTED: T("已受理", "Accepted"),
+    ApplicationStatus.CHECKING: T("核查中", "Being checked"),
+    ApplicationStatus.REJECTED: T("不予制卡", "Rejected"),
+    ApplicationStatus.IN_PRODUCTION: T("制卡中", "In production"),
+    ApplicationStatus.PRODUCED: T("已制卡", "Card produced"),
+    ApplicationStatus.SENT_TO_OUTLET: T("已发往代办网点", "Sent to the outlet"),
+    ApplicationStatus.AT_OUTLET: T("代办网点已接收", "Received at the outlet"),
+    ApplicationStatus.NOTIFIED: T("已通知领卡", "Applicant notified"),
+    ApplicationStatus.PICKED_UP: T("已领取", "Picked up"),
+    ApplicationStatus.HANDED_OVER: T("已当场发放", "Handed over"),
+    ApplicationStatus.CANCELLED: T("已终止", "Cancelled"),
+}
+
+
+class CardStatus(StrEnum):
+    """Card states as seen in a real issuing product (card-chip.md)."""
+
+    NUMBER_ASSIGNED = "number_assigned"            # 已放号
+    IN_PRODUCTION = "in_production"                # 制卡中
+    NOT_ACTIVATED = "not_activated"                # 未启用
+    ACTIVE = "active"                              # 正常
+    TEMP_LOST = "temp_lost"                        # 临时挂失 (can be lifted: 解挂)
+    LOST = "lost"                                  # 挂失 (formal, cannot be lifted)
+    CANCELLED_AFTER_LOSS = "cancelled_after_loss"  # 挂失后注销
+    CANCELLED = "cancelled"                        # 注销
+
+
+# "Live" cards: a person holds at most one of these in the province (一人一卡). A formally lost
+# card is not live: its holder may get a replacement.
+LIVE_CARD_STATES = (CardStatus.NUMBER_ASSIGNED, CardStatus.IN_PRODUCTION,
+                    CardStatus.NOT_ACTIVATED, CardStatus.ACTIVE, CardStatus.TEMP_LOST)
+# Live, but not yet made: stopping it would pull the rug from under another running application.
+CARD_BEING_MADE = (CardStatus.NUMBER_ASSIGNED, CardStatus.IN_PRODUCTION)
+
+CARD_LABELS = {
+    CardStatus.NUMBER_ASSIGNED: T("已放号", "Number assigned"),
+    CardStatus.IN_PRODUCTION: T("制卡中", "In production"),
+    CardStatus.NOT_ACTIVATED: T("未启用", "Not activated"),
+    CardStatus.ACTIVE: T("正常", "Active"),
+    CardStatus.TEMP_LOST: T("临时挂失", "Temporarily reported lost"),
+    CardStatus.LOST: T("挂失", "Reported lost"),
+    CardStatus.CANCELLED_AFTER_LOSS: T("挂失后注销", "Cancelled after loss"),
+    CardStatus.CANCELLED: T("注销", "Cancelled"),
+}
+
+
+class BlankCardStatus(StrEnum):
+    AVAILABLE = "available"  # 可用
+    RESERVED = "reserved"    # 已预留
+    USED = "used"            # 已使用
+    SPOILED = "spoiled"      # 已报废
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    CLAIMED = "claimed"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINAL_JOB_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
+
+
+class SmsState(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+
+
+class ServicePointKind(StrEnum):
+    WINDOW = "window"  # 制发卡服务窗口 at a partner bank
+    OUTLET = "outlet"  # 代办网点 of a town or street office
+
+
+def values(enum) -> list[str]:
+    return [member.value for member in enum]

@@ -52,8 +52,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     @app.before_request
     def choose_locale():
-        lang = request.args.get("lang") or http_session.get("lang") or \
-            request.accept_languages.best_match(["zh", "en"]) or app.config["DEFAULT_LOCALE"]
+        # Chinese unless the user switched: a browser's Accept-Language is not a choice.
+        lang = request.args.get("lang") or http_session.get("lang") or app.config["DEFAULT_LOCALE"]
         try:
             g.lang = normalise_locale(lang)
         except ValueError:

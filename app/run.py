@@ -6,6 +6,7 @@ import atexit
 import logging
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,8 @@ def _station_token(instance: Path) -> str:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     instance = Path(os.environ.get("SSCARD_INSTANCE", "instance")).resolve()
     instance.mkdir(parents=True, exist_ok=True)
     port = int(os.environ.get("SSCARD_PORT", "5000"))
@@ -53,6 +56,8 @@ def main() -> int:
         "--virtual-cards", str(instance / "station" / "cards")])
     children.append(station)
     atexit.register(lambda: [lab.stop(c) for c in reversed(children)])
+    # SIGTERM (service managers, tests) ends like Ctrl-C: atexit stops the station and pcscd.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     if app.config["SCHEDULER_IN_PROCESS"]:
         from app.engine.scheduler import start_in_process

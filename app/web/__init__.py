@@ -14,6 +14,14 @@ PUBLIC_ENDPOINTS = {"auth.login", "static", "health"}
 TOKEN_PREFIXES = ("/api/",)
 
 
+AUDIT_ACTIONS = {
+    "start": ("受理", "started"), "complete": ("办结环节", "completed"), "claim": ("领取", "claimed"),
+    "release": ("退回", "released"), "reassign": ("改派", "reassigned"), "timer": ("定时器触发", "timer fired"),
+    "message": ("收到消息", "message received"), "incident": ("异常", "incident"), "retry": ("重试", "retried"),
+    "deploy": ("部署", "deployed"), "cancel": ("撤销", "cancelled"),
+}
+
+
 def t(zh: str, en: str) -> str:
     """Pick the text of the current language (templates: {{ t('收件箱', 'Inbox') }})."""
     return en if get_locale() == "en" else zh
@@ -64,7 +72,7 @@ def register_web(app: Flask) -> None:
     @app.context_processor
     def helpers():
         return {"t": t, "lang": lambda: get_locale(), "text": to_text, "T": T,
-                "has_view": lambda name: name in app.view_functions}
+                "has_view": lambda name: name in app.view_functions, "AUDIT_ACTIONS": AUDIT_ACTIONS}
 
     @app.template_filter("mask")
     def mask_filter(value):

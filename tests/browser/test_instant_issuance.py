@@ -79,7 +79,7 @@ def test_window_clerk_issues_a_card(platform, page: Page, tmp_path):
     page.goto(case_url)
     expect(page.locator("#case-status")).to_have_text("completed")
     history = page.locator("#history").inner_text()
-    assert "complete" in history and "window" in history
+    assert "hand_over_card" in history and "station:window-1" in history and "window" in history
     page.screenshot(path=str(tmp_path / "closed.png"), full_page=True)
 
     # The chip holds the holder's data: the station's virtual card for the reserved blank card.

@@ -73,6 +73,20 @@ def register_cli(app: Flask) -> None:
         for username, name in users:
             click.echo(f"  {username:10s} {name}")
 
+    @app.cli.command("calendar-import")
+    @click.argument("path")
+    def calendar_import(path):
+        """Enter holidays / make-up days (and whole years) from a JSON file."""
+        from app.sla.importer import CalendarFileError, import_overrides
+        session = _session()
+        try:
+            n = import_overrides(session, path, "cli")
+        except CalendarFileError as e:
+            session.rollback()
+            raise click.ClickException(str(e))
+        session.commit()
+        click.echo(f"{n} days entered")
+
     @app.cli.command("create-user")
     @click.argument("username")
     @click.argument("groups", nargs=-1, required=True)

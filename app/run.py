@@ -38,7 +38,10 @@ def main() -> int:
     app = create_app()
     upgrade(app.config["DATABASE_URL"])
     runner = app.test_cli_runner()
-    for command in (["seed-demo"], ["deploy"]):
+    commands = [["seed-demo"], ["deploy"]]
+    if os.environ.get("SSCARD_CALENDAR_OVERRIDES"):
+        commands.append(["calendar-import", os.environ["SSCARD_CALENDAR_OVERRIDES"]])
+    for command in commands:
         result = runner.invoke(args=command)
         if result.exit_code != 0:
             print(result.output, file=sys.stderr)

@@ -85,7 +85,9 @@ class HumanTask(Base):
     """A user task waiting for a person (待办任务). ``group`` is the task's BPMN lane."""
     __tablename__ = "human_task"
     __table_args__ = (Index("ix_human_task_group_state", "group", "state"),
-                      Index("ix_human_task_assignee_state", "assignee_id", "state"))
+                      Index("ix_human_task_assignee_state", "assignee_id", "state"),
+                      # the inbox's keyset order within a group: due date, then id
+                      Index("ix_human_task_inbox", "group", "state", "due_at", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), nullable=False,

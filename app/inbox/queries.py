@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.engine.models import HumanTask, ProcessInstance
 from app.sla.calendar import SHANGHAI, CalendarYearMissing, WorkingDayCalendar
 
 AT_RISK_DAYS = 3  # working days left at which a case shows amber
-FAR_FUTURE = datetime(9999, 12, 31)
 
 
 @dataclass
@@ -43,7 +42,6 @@ def tasks(session: Session, user, scope: str, calendar: WorkingDayCalendar, toda
     """One page of tasks: ``scope`` "mine" (claimed by the user) or "group" (unclaimed, in
     the user's groups). Sorted by due date (no due date last), then id. Returns (rows, cursor
     of the next page)."""
-    due = func.coalesce(HumanTask.due_at, FAR_FUTURE)
     q = select(HumanTask, ProcessInstance).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id) \
         .where(HumanTask.state == "open")
     if scope == "mine":
@@ -54,12 +52,7 @@ def tasks(session: Session, user, scope: str, calendar: WorkingDayCalendar, toda
         q = q.where(ProcessInstance.process_key == process)
     if deadline in ("overdue", "at_risk", "on_time"):
         q = q.where(_deadline_filter(calendar, today, deadline))
-    if after:
-        due_s, _, id_s = after.partition("|")
-        cursor_due, cursor_id = datetime.fromisoformat(due_s), int(id_s)
-        q = q.where(or_(due > cursor_due, and_(due == cursor_due, HumanTask.id > cursor_id)))
-    q = q.order_by(due, HumanTask.id).limit(limit + 1)
-    found = session.execute(q).all()
+    found = _page(session, q, after, limit + 1)
     rows = []
     for task, instance in found[:limit]:
         try:
@@ -71,8 +64,35 @@ def tasks(session: Session, user, scope: str, calendar: WorkingDayCalendar, toda
     cursor = None
     if len(found) > limit:
         last = found[limit - 1][0]
-        cursor = f"{(last.due_at or FAR_FUTURE).replace(tzinfo=None).isoformat()}|{last.id}"
+        cursor = f"{last.due_at.isoformat() if last.due_at else ''}|{last.id}"
     return rows, cursor
+
+
+def _page(session: Session, q, cursor: str | None, n: int) -> list:
+    """Up to ``n`` rows after the keyset cursor "due|id", in (due date, id) order with tasks
+    without a due date last. Row-value comparisons keep each part an index range scan."""
+    due, task_id = None, 0
+    in_nulls = False
+    if cursor:
+        due_s, _, id_s = cursor.partition("|")
+        try:
+            task_id = int(id_s)
+            due = datetime.fromisoformat(due_s) if due_s else None
+        except ValueError:
+            return []  # a tampered cursor gives an empty page, not an error
+        in_nulls = due is None
+    found = []
+    if not in_nulls:
+        dated = q.where(HumanTask.due_at.is_not(None))
+        if due is not None:
+            dated = dated.where(tuple_(HumanTask.due_at, HumanTask.id) >
+                                tuple_(literal(due, HumanTask.due_at.type), literal(task_id)))
+        found = session.execute(dated.order_by(HumanTask.due_at, HumanTask.id).limit(n)).all()
+        task_id = 0
+    if len(found) < n:
+        undated = q.where(HumanTask.due_at.is_(None), HumanTask.id > task_id)
+        found += session.execute(undated.order_by(HumanTask.id).limit(n - len(found))).all()
+    return found
 
 
 def _deadline_filter(calendar: WorkingDayCalendar, today: date, state: str):
@@ -86,4 +106,4 @@ def _deadline_filter(calendar: WorkingDayCalendar, today: date, state: str):
         return deadline_col < end_today
     if state == "at_risk":
         return and_(deadline_col >= end_today, deadline_col <= risk_end)
-    return or_(deadline_col > risk_end)
+    return deadline_col > risk_end

@@ -29,9 +29,10 @@ class Platform:
 
 
 def db_session():
-    """The request's SQLAlchemy session."""
+    """The request's SQLAlchemy ``Session`` (the thread's one from the scoped registry; the
+    engine's steps need the Session itself, e.g. ``in_transaction()``)."""
     from flask import current_app
-    return current_app.extensions["sscard"].session
+    return current_app.extensions["sscard"].session()
 
 
 def create_app(overrides: dict | None = None) -> Flask:

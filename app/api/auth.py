@@ -5,9 +5,9 @@ import hmac
 
 from flask import current_app, g, jsonify, request
 
-from app import db_session
 from app.auth.service import user_for_token
 from app.web import t
+from app.web.common import db_session
 
 
 def bearer() -> str:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from app import csrf, db_session
+from app import csrf
 from app.engine import runtime
-from app.engine.errors import EngineError, FormInvalid
+from app.engine.errors import NoMessageReceiver
 from app.engine.services import Actor
+from app.web.common import db_session
 
 from .auth import api_error, require_station
 
@@ -86,8 +87,13 @@ def result(job_id):
         session.rollback()
         return api_error(422, "invalid", f"结果与任务不符：{e}", f"The result does not match the job: {e}")
     if first_time:  # the same step records the result and wakes the case (one transaction)
-        runtime.send_message(session, "card_job_finished", message_payload(job), instance_id=job.instance_id,
-                             actor=Actor.system(f"station:{_station() or 'unknown'}"))
+        try:
+            runtime.send_message(session, "card_job_finished", message_payload(job), instance_id=job.instance_id,
+                                 actor=Actor.system(f"station:{_station() or 'unknown'}"))
+        except NoMessageReceiver:  # the case ended (e.g. cancelled) or no longer waits for a card
+            session.rollback()     # nothing recorded: the station keeps the result for a person
+            return api_error(409, "no_case_waiting", "没有办件在等待该制卡结果，结果未登记",
+                             "No case is waiting for this card job's result; nothing was recorded")
     else:
         session.commit()
     return jsonify(ok=True, recorded=first_time)

@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
-from app import csrf, db_session
+from app import csrf
 from app.auth.service import actor_of
 from app.engine import runtime
-from app.engine.errors import EngineError, FormInvalid
+from app.engine.errors import FormInvalid
 from app.engine.models import AuditEvent, HumanTask, Incident, ProcessInstance
 from app.inbox import queries
 from app.sla.calendar import CalendarYearMissing
-from app.web.common import calendar, lanes_of, startable_processes, today
+from app.web.common import (may_view_case, STEP_ERRORS, calendar, db_session, error_texts, lanes_of,
+                            startable_processes, today)
 from forms.i18n import to_text
 
 from .auth import api_error, require_user
@@ -28,7 +29,10 @@ def authenticate():
     return require_user()
 
 
-def _engine_error(e: EngineError):
+def _engine_error(e: Exception):
+    if isinstance(e, CalendarYearMissing):
+        zh, en = error_texts(e)
+        return api_error(409, "calendar_year_missing", zh, en, year=e.year)
     status = {"not_found": 404, "invalid": 422, "forbidden": 403, "conflict": 409}.get(e.kind, 400)
     return api_error(status, type(e).__name__, e.message_zh, e.message_en)
 
@@ -85,14 +89,15 @@ def start_instance():
     if not isinstance(body, dict) or not isinstance(body.get("process"), str):
         return api_error(400, "bad_request", "请求体应为 {\"process\": 流程标识, \"data\": {...}}",
                          'Body must be {"process": key, "data": {...}}')
-    data = body.get("data") or {}
-    if not isinstance(data, dict):
+    data = body.get("data")
+    data = {} if data is None else data
+    if not isinstance(data, dict):  # also [] and "" (falsy, but not an object)
         return api_error(400, "bad_request", "data 应为对象", "data must be an object")
     if body["process"] not in {p.key for p in startable_processes(session, g.api_user.group_names)}:
         return api_error(403, "forbidden", "您的岗位不能发起该业务", "Your groups cannot start this procedure")
     try:
         inst = runtime.start_instance(session, body["process"], data, body.get("business_key"), actor_of(g.api_user))
-    except EngineError as e:
+    except STEP_ERRORS as e:
         session.rollback()
         return _engine_error(e)
     return jsonify(_instance_json(session, inst)), 201
@@ -104,6 +109,8 @@ def get_instance(instance_id):
     inst = session.get(ProcessInstance, instance_id)
     if inst is None:
         return api_error(404, "not_found", "无此案件", "No such case")
+    if not may_view_case(session, g.api_user, inst):
+        return api_error(403, "forbidden", "您无权查看该案件", "You may not view this case")
     return jsonify(_instance_json(session, inst))
 
 
@@ -113,9 +120,13 @@ def list_tasks():
     scope = request.args.get("scope", "mine")
     if scope not in ("mine", "group"):
         return api_error(400, "bad_request", "scope 应为 mine 或 group", "scope must be mine or group")
-    rows, cursor = queries.tasks(session, g.api_user, scope, calendar(session), today(),
-                                 process=request.args.get("process"), deadline=request.args.get("deadline"),
-                                 after=request.args.get("after"), limit=min(request.args.get("limit", 50, type=int), 200))
+    try:
+        rows, cursor = queries.tasks(session, g.api_user, scope, calendar(session), today(),
+                                     process=request.args.get("process"), deadline=request.args.get("deadline"),
+                                     after=request.args.get("after"),
+                                     limit=max(1, min(request.args.get("limit", 50, type=int), 200)))
+    except CalendarYearMissing as e:  # the deadline filter's "at risk" horizon needs a missing year
+        return _engine_error(e)
     return jsonify(tasks=[dict(_task_json(r.task), business_key=r.instance.business_key,
                                working_days_left=r.days_left, deadline_state=r.deadline_state) for r in rows],
                    next=cursor)
@@ -135,7 +146,7 @@ def claim_task(task_id):
         return api_error(403, "forbidden", "该任务不属于您的岗位组", "This task is not for your groups")
     try:
         runtime.claim(session, task.id, actor_of(g.api_user))
-    except EngineError as e:
+    except STEP_ERRORS as e:
         session.rollback()
         return _engine_error(e)
     return jsonify(_task_json(session.get(HumanTask, task_id)))
@@ -150,15 +161,18 @@ def complete_task(task_id):
     if not (task.assignee_id == g.api_user.id or (task.assignee_id is None and g.api_user.in_group(task.group))):
         return api_error(403, "forbidden", "该任务不属于您", "This task is not yours")
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("data", {}), dict):
-        return api_error(400, "bad_request", "请求体应为 {\"data\": {...}}", 'Body must be {"data": {...}}')
+    lock_version = body.get("lock_version") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or not isinstance(body.get("data", {}), dict) or \
+            (lock_version is not None and (not isinstance(lock_version, int) or isinstance(lock_version, bool))):
+        return api_error(400, "bad_request", "请求体应为 {\"data\": {...}, \"lock_version\": 整数（可选）}",
+                         'Body must be {"data": {...}, "lock_version": integer (optional)}')
     try:
         inst = runtime.complete_task(session, task.id, body.get("data") or {}, actor_of(g.api_user),
-                                     expected_lock_version=body.get("lock_version"))
+                                     expected_lock_version=lock_version)
     except FormInvalid as e:
         session.rollback()
         return api_error(422, "invalid", "表单填写有误", "The form has errors", fields=to_text(e.errors))
-    except EngineError as e:
+    except STEP_ERRORS as e:
         session.rollback()
         return _engine_error(e)
     return jsonify(_instance_json(session, inst))
@@ -175,7 +189,7 @@ def retry_incident(incident_id):
         return api_error(403, "forbidden", "您无权重试该案件", "You may not retry this case")
     try:
         inst = runtime.retry_incident(session, incident_id, actor_of(g.api_user))
-    except EngineError as e:
+    except STEP_ERRORS as e:
         session.rollback()
         return _engine_error(e)
     return jsonify(_instance_json(session, session.get(ProcessInstance, incident.instance_id)))

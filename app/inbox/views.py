@@ -1,19 +1,23 @@
 """Inbox and task pages 待办与任务办理."""
 from __future__ import annotations
 
+from datetime import date
+from urllib.parse import urlparse
+
+import wtforms
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import CombinedMultiDict
 
-from app import db_session
 from app.auth.models import User
 from app.auth.service import actor_of
 from app.engine import runtime
-from app.engine.errors import EngineError, FormInvalid
+from app.engine.errors import FormInvalid
 from app.engine.models import AuditEvent, HumanTask, ProcessInstance, ProcessModel
+from app.sla.calendar import CalendarYearMissing
 from app.web import require_groups, t
-from app.web.common import calendar, case_errors, today
+from app.web.common import STEP_ERRORS, calendar, case_errors, db_session, today
 from forms.base import validate_data
 from forms.registry import get_form
 
@@ -28,9 +32,16 @@ def index():
     scope = "group" if request.args.get("scope") == "group" else "mine"
     process = request.args.get("process") or None
     deadline = request.args.get("deadline") or None
-    rows, cursor = queries.tasks(session, current_user, scope, calendar(session), today(),
-                                 process=process, deadline=deadline, after=request.args.get("after"),
-                                 limit=current_app_page_size())
+    try:
+        rows, cursor = queries.tasks(session, current_user, scope, calendar(session), today(),
+                                     process=process, deadline=deadline, after=request.args.get("after"),
+                                     limit=current_app_page_size())
+    except CalendarYearMissing as e:  # the deadline filter's "at risk" horizon needs next year
+        flash(case_errors(e))
+        deadline = None
+        rows, cursor = queries.tasks(session, current_user, scope, calendar(session), today(),
+                                     process=process, after=request.args.get("after"),
+                                     limit=current_app_page_size())
     processes = session.scalars(select(ProcessModel.key).distinct().order_by(ProcessModel.key)).all()
     return render_template("inbox/index.html", rows=rows, cursor=cursor, scope=scope,
                            process=process, deadline=deadline, processes=processes)
@@ -62,10 +73,18 @@ def claim(task_id):
     try:
         runtime.claim(session, task.id, actor_of(current_user))
         flash(t("已领取任务。", "Task claimed."))
-    except EngineError as e:
+    except STEP_ERRORS as e:
         session.rollback()
         flash(case_errors(e))
-    return redirect(request.form.get("next") or url_for("inbox.task", task_id=task_id))
+    return redirect(_local(request.form.get("next")) or url_for("inbox.task", task_id=task_id))
+
+
+def _local(target: str | None) -> str | None:
+    """A same-site path only (no open redirect through the form's ``next``)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not urlparse(target).netloc:
+        return target
+    return None
 
 
 @bp.post("/tasks/<int:task_id>/release")
@@ -77,7 +96,7 @@ def release(task_id):
     try:
         runtime.release(session, task.id, actor_of(current_user))
         flash(t("已退回到岗位组。", "Task released to the group."))
-    except EngineError as e:
+    except STEP_ERRORS as e:
         session.rollback()
         flash(case_errors(e))
     return redirect(url_for("inbox.index"))
@@ -93,9 +112,10 @@ def reassign(task_id):
         flash(t("该用户不存在或不属于该岗位组。", "No such user in the task's group."))
     else:
         try:
-            runtime.reassign(session, task.id, user.id, actor_of(current_user))
+            runtime.reassign(session, task.id, user.id, actor_of(current_user),
+                             to_username=user.display_name or user.username)
             flash(t("已改派给 ", "Reassigned to ") + user.display_name)
-        except EngineError as e:
+        except STEP_ERRORS as e:
             session.rollback()
             flash(case_errors(e))
     return redirect(url_for("cases.show", instance_id=task.instance_id))
@@ -123,7 +143,7 @@ def task(task_id):
             except FormInvalid as e:
                 session.rollback()
                 errors = e.errors
-            except EngineError as e:
+            except STEP_ERRORS as e:
                 session.rollback()
                 flash(case_errors(e))
                 return redirect(url_for("cases.show", instance_id=task.instance_id))
@@ -154,7 +174,19 @@ def _prefill(instance: ProcessInstance, task: HumanTask) -> dict:
     """Values the case already holds for this form's fields (e.g. a correction task)."""
     form_cls = get_form(task.form_key)
     data = runtime.task_data(db_session(), task.id)
-    return {name: data[name] for name in form_cls().data if name in data}
+    values = {}
+    for name, field in form_cls()._fields.items():
+        if name not in data:
+            continue
+        value = data[name]
+        if isinstance(field, wtforms.DateField) and isinstance(value, str):
+            # task data keeps dates as ISO text; a DateField renders date objects only
+            try:
+                value = date.fromisoformat(value[:10])
+            except ValueError:
+                continue
+        values[name] = value
+    return values
 
 
 def _next_url(session, instance_id: int) -> str:

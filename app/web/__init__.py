@@ -22,6 +22,11 @@ AUDIT_ACTIONS = {
 }
 
 
+def _audit_summary(detail) -> str:
+    from app.web.common import audit_summary
+    return audit_summary(detail)
+
+
 def t(zh: str, en: str) -> str:
     """Pick the text of the current language (templates: {{ t('收件箱', 'Inbox') }})."""
     return en if get_locale() == "en" else zh
@@ -72,7 +77,8 @@ def register_web(app: Flask) -> None:
     @app.context_processor
     def helpers():
         return {"t": t, "lang": lambda: get_locale(), "text": to_text, "T": T,
-                "has_view": lambda name: name in app.view_functions, "AUDIT_ACTIONS": AUDIT_ACTIONS}
+                "has_view": lambda name: name in app.view_functions, "AUDIT_ACTIONS": AUDIT_ACTIONS,
+                "audit_summary": _audit_summary}
 
     @app.template_filter("mask")
     def mask_filter(value):

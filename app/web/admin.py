@@ -8,7 +8,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import db_session
 from app.auth.service import actor_of
 from app.engine.models import ProcessInstance, ProcessModel
 from app.inbox.queries import days_left, deadline_state
@@ -16,7 +15,7 @@ from app.sla.calendar import CalendarYearMissing
 from app.sla.models import CalendarDay, CalendarYear
 from app.sla.overrides import DbOverrides
 from app.web import require_groups, t
-from app.web.common import calendar, today
+from app.web.common import calendar, db_session, today
 
 bp = Blueprint("admin", __name__)
 
@@ -73,10 +72,13 @@ def calendar_admin():
 bp.add_url_rule("/calendar", endpoint="calendar", view_func=calendar_admin, methods=["GET", "POST"])
 
 
+SMS_READERS = ("manager", "outlet_clerk", "window_clerk", "centre_clerk", "administrator")
+
+
 @bp.get("/sms")
 def sms_outbox():
     from app.cards.models import SmsMessage
-    if not current_user.in_group("manager", "outlet_clerk", "window_clerk", "centre_clerk"):
+    if not current_user.in_group(*SMS_READERS):
         abort(403)
     messages = db_session().scalars(select(SmsMessage).order_by(SmsMessage.id.desc()).limit(200)).all()
     return render_template("admin/sms.html", messages=messages)
@@ -94,14 +96,22 @@ def processes():
             flash(t("请选择 .bpmn 文件。", "Choose a .bpmn file."))
         else:
             try:
+                before = dict(session.execute(select(ProcessModel.key, func.max(ProcessModel.version))
+                                              .group_by(ProcessModel.key)).all())
                 models = deploy_string(session, upload.filename, upload.read().decode("utf-8"), actor_of(current_user))
                 session.commit()
                 for model in models:
-                    flash(t(f"已部署 {model.key} 第 {model.version} 版。", f"Deployed {model.key} version {model.version}."))
+                    if before.get(model.key) == model.version:  # same file: no new version
+                        flash(t(f"{model.key} 未修改，仍为第 {model.version} 版。",
+                                f"{model.key} is unchanged: still version {model.version}."))
+                    else:
+                        flash(t(f"已部署 {model.key} 第 {model.version} 版。",
+                                f"Deployed {model.key} version {model.version}."))
             except ModelInvalid as e:
                 session.rollback()
                 problems = e.problems
             except UnicodeDecodeError:
+                session.rollback()
                 flash(t("文件不是 UTF-8 编码的 XML。", "The file is not UTF-8 XML."))
     models = session.scalars(select(ProcessModel).order_by(ProcessModel.key, ProcessModel.version.desc())).all()
     return render_template("admin/processes.html", models=models, problems=problems)

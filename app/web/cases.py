@@ -5,15 +5,14 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import db_session
 from app.auth.service import actor_of
 from app.engine import runtime
-from app.engine.errors import EngineError, FormInvalid
 from app.engine.models import AuditEvent, HumanTask, Incident, ProcessInstance
 from app.inbox.queries import days_left, deadline_state
 from app.sla.calendar import CalendarYearMissing
 from app.web import t
-from app.web.common import calendar, case_errors, lanes_of, startable_processes, today
+from app.web.common import (may_view_case, STEP_ERRORS, calendar, case_errors, db_session, lanes_of,
+                            startable_processes, today)
 
 bp = Blueprint("cases", __name__)
 
@@ -50,12 +49,14 @@ def _instance_or_404(instance_id: int) -> ProcessInstance:
 def show(instance_id):
     session = db_session()
     inst = _instance_or_404(instance_id)
+    if not may_view_case(session, current_user, inst):
+        abort(403)
     try:
         left = days_left(calendar(session), inst.deadline_at, today())
         state = deadline_state(left)
     except CalendarYearMissing as e:
         left, state = None, "unknown"
-        flash(str(e))
+        flash(case_errors(e))
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id).order_by(HumanTask.id)).all()
     incidents = session.scalars(select(Incident).where(Incident.instance_id == inst.id).order_by(Incident.id)).all()
     history = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == inst.id).order_by(AuditEvent.id)).all()
@@ -76,7 +77,10 @@ def _application(session, inst):
 
 @bp.get("/cases/<int:instance_id>/photo")
 def photo(instance_id):
-    application = _application(db_session(), _instance_or_404(instance_id))
+    inst = _instance_or_404(instance_id)
+    if not may_view_case(db_session(), current_user, inst):
+        abort(403)
+    application = _application(db_session(), inst)
     if application is None or not application.photo:
         abort(404)
     kind = "image/png" if application.photo[:4] == b"\x89PNG" else "image/jpeg"
@@ -95,7 +99,7 @@ def retry(incident_id):
     try:
         runtime.retry_incident(session, incident_id, actor_of(current_user))
         flash(t("已重试。", "Retried."))
-    except EngineError as e:
+    except STEP_ERRORS as e:
         session.rollback()
         flash(case_errors(e))
     return redirect(url_for("cases.show", instance_id=incident.instance_id))
@@ -111,7 +115,7 @@ def start():
             abort(403)
         try:
             inst = runtime.start_instance(session, key, {}, None, actor_of(current_user))
-        except EngineError as e:
+        except STEP_ERRORS as e:  # e.g. the deadline falls in a year nobody entered yet
             session.rollback()
             flash(case_errors(e))
             return redirect(url_for("cases.start"))

@@ -3,9 +3,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from app.sla.calendar import SHANGHAI, WorkingDayCalendar
+from app.engine.errors import EngineError
+from app.sla.calendar import SHANGHAI, CalendarYearMissing, WorkingDayCalendar
 from app.sla.overrides import DbOverrides
 from forms.i18n import get_locale
+
+
+def db_session():
+    """The request's SQLAlchemy Session (see ``app.db_session``)."""
+    from app import db_session as session
+    return session()
 
 
 def calendar(session) -> WorkingDayCalendar:
@@ -16,10 +23,23 @@ def today() -> date:
     return datetime.now(SHANGHAI).date()
 
 
+# What a step (start, complete, claim, retry...) may raise for the clerk to read: the engine's
+# errors, and a working-day calendar that lacks a year (deadlines, due dates, timers).
+STEP_ERRORS = (EngineError, CalendarYearMissing)
+
+
+def error_texts(error: Exception) -> tuple[str | None, str | None]:
+    """(zh, en) of an engine error or a missing calendar year."""
+    if isinstance(error, CalendarYearMissing):
+        return (f"{error.year} 年的法定节假日安排尚未录入，请管理员在“工作日历”中录入。",
+                f"The official holiday schedule for {error.year} has not been entered yet; "
+                f"an administrator must enter it under Calendar.")
+    return getattr(error, "message_zh", None), getattr(error, "message_en", None)
+
+
 def case_errors(error: Exception) -> str:
     """The clerk-readable message of an engine error in the current language."""
-    zh = getattr(error, "message_zh", None)
-    en = getattr(error, "message_en", None)
+    zh, en = error_texts(error)
     if zh or en:
         return (en or zh) if get_locale() == "en" else (zh or en)
     return str(error)
@@ -46,5 +66,32 @@ def startable_processes(session, groups) -> list:
 def lanes_of(session, instance) -> set[str]:
     """Groups that work on a case (its model's lanes)."""
     from app.engine.repository import load
-    spec = load(session, instance.model_id).spec
-    return {ts.lane for ts in spec.task_specs.values() if getattr(ts, "lane", None)}
+    loaded = load(session, instance.model_id)
+    specs = [loaded.spec, *loaded.subprocess_specs.values()]  # lanes inside subprocesses count
+    return {ts.lane for spec in specs for ts in spec.task_specs.values() if getattr(ts, "lane", None)}
+
+
+def may_view_case(session, user, instance) -> bool:
+    """Personal data stays with those who work on the case: its lanes' groups, managers and
+    administrators."""
+    return user.in_group("manager", "administrator", *lanes_of(session, instance))
+
+
+_SENSITIVE = ("id_number", "ssn", "mobile", "phone", "landline", "card_number", "guardian_id")
+
+
+def audit_summary(detail) -> str:
+    """A short, masked line of an audit record's details for the history table."""
+    from hardware.profile import mask
+    if not isinstance(detail, dict):
+        return ""
+    parts = []
+    for key, value in detail.items():
+        if isinstance(value, dict) or isinstance(value, list) or value in (None, "", False):
+            continue
+        text = str(value)
+        if any(s in key for s in _SENSITIVE):
+            text = mask(text)
+        parts.append(f"{key}={text[:40]}")
+    line = "; ".join(parts)
+    return line[:240] + ("…" if len(line) > 240 else "")

@@ -1,0 +1,241 @@
+"""Case pages 案件: history with the actors, the statutory deadline of the outlet procedure
+(15 working days), the applicant's photo (signed-in users only), incidents and their retry."""
+import html as htmllib
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.cards.models import Application, CardJob
+from app.engine.models import Incident, ProcessInstance
+from app.engine.services import ServiceError, registry
+from app.web import AUDIT_ACTIONS
+from tests.api import (PHOTO, app, application_post, calendar, db, local_today,  # noqa: F401
+                       make_next_year_missing, open_task, start)
+
+
+def flashes(html: str) -> list[str]:
+    return [htmllib.unescape(m) for m in re.findall(r'<div class="flash">([^<]*)</div>', html)]
+
+
+def history(html: str) -> list[list[str]]:
+    table = re.search(r'<table id="history">(.*?)</table>', html, re.S).group(1)
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+    return [[htmllib.unescape(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)] for r in rows]
+
+
+ZH = {zh: action for action, (zh, _en) in AUDIT_ACTIONS.items()}
+
+
+def actions(rows) -> list[str]:
+    """The audit actions of history rows (the page shows them translated)."""
+    return [ZH.get(r[1], r[1]) for r in rows]
+
+
+def accept_on_page(web, person="lin_kun", process="instant_issuance") -> int:
+    """Start a case on /start and post the application form; returns the case id."""
+    r = web.post("/start", {"process": process}, page="/start")
+    location = r.headers["Location"]
+    r = web.post(location, application_post(person), page=location)
+    assert r.status_code == 302
+    m = re.fullmatch(r"/(cases|tasks)/(\d+)", r.headers["Location"])
+    if m.group(1) == "cases":
+        return int(m.group(2))
+    return int(re.search(r'href="/cases/(\d+)" id="case-link"',
+                         web.get(r.headers["Location"]).get_data(as_text=True)).group(1))
+
+
+def test_history_shows_start_and_completion_with_the_actor(app, web):
+    web.login("window")
+    case_id = accept_on_page(web)
+    html = web.get(f"/cases/{case_id}").get_data(as_text=True)
+    rows = history(html)
+    assert actions(rows)[:2] == ["start", "complete"]
+    start_row, complete_row = rows[0], rows[1]
+    assert start_row[3] == "window" and complete_row[3] == "window"
+    assert complete_row[2] == "accept_application"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", start_row[0])
+    english = history(web.get(f"/cases/{case_id}?lang=en").get_data(as_text=True))
+    assert [r[1] for r in english][:2] == ["started", "completed"]
+    with db(app) as s:
+        inst = s.get(ProcessInstance, case_id)
+        assert inst.status == "waiting"
+        number = inst.business_key
+    assert f'<span id="case-number">{number}</span>' in html
+    # the application documents, personal numbers masked
+    assert "林堃" in html and "350581********1311" in html and "138****1234" in html
+    assert "350581199003071311" not in html and "13805951234" not in html
+    # the case list finds it by its number
+    listing = web.get(f"/cases?q={number}").get_data(as_text=True)
+    assert f'href="/cases/{case_id}"' in listing
+
+
+def test_outlet_case_shows_its_deadline_and_working_days_left(app, web):
+    web.login("outlet")
+    r = web.post("/start", {"process": "outlet_application"}, page="/start")
+    location = r.headers["Location"]
+    assert location.startswith("/tasks/")
+    with db(app) as s:
+        expected = calendar(s).add_working_days(local_today(), 15)
+        case_id = s.scalar(select(ProcessInstance.id))
+        assert s.get(ProcessInstance, case_id).deadline_at.date() <= expected
+    task_page = web.get(location).get_data(as_text=True)
+    assert f"法定时限 {expected.isoformat()}" in task_page
+
+    html = web.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert f'<strong id="deadline">{expected.isoformat()}</strong>' in html
+    assert re.search(r'<span class="tag on_time" id="days-left">剩余 15 个工作日</span>', html)
+    html = web.get(f"/cases/{case_id}?lang=en").get_data(as_text=True)
+    assert "15 working days left" in html
+
+    # the inbox shows the same count on the task's row
+    inbox = web.get("/inbox?scope=group").get_data(as_text=True)
+    assert '<span class="tag on_time">15</span>' in inbox
+
+
+def test_instant_issuance_has_no_statutory_deadline(app, web):
+    web.login("window")
+    case_id = start(app, "instant_issuance", "window")
+    html = web.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert 'id="deadline"' not in html and 'id="days-left"' not in html
+
+
+def test_photo_is_served_to_signed_in_users_only(app, web):
+    web.login("window")
+    case_id = accept_on_page(web)
+    html = web.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert f'src="/cases/{case_id}/photo"' in html
+    r = web.get(f"/cases/{case_id}/photo")
+    assert r.status_code == 200 and r.mimetype == "image/jpeg" and r.data == PHOTO
+    assert "no-store" in r.headers["Cache-Control"] and "private" in r.headers["Cache-Control"]
+
+    anonymous = app.test_client()
+    r = anonymous.get(f"/cases/{case_id}/photo")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    assert r.data != PHOTO and PHOTO not in r.data
+
+
+def test_photo_of_a_case_without_application_is_not_found(app, web):
+    case_id = start(app, "instant_issuance", "window")
+    web.login("window")
+    assert web.get(f"/cases/{case_id}/photo").status_code == 404
+    assert web.get("/cases/9999").status_code == 404
+
+
+def police_down(ctx, **params):
+    raise ServiceError("police_unavailable", "公安户籍系统暂时无法访问", "The police register is unavailable")
+
+
+def test_incident_retry_after_the_service_is_back(app, web, monkeypatch):
+    original = registry.get("police.verify")
+    monkeypatch.setitem(registry._ops, "police.verify", police_down)
+    web.login("window")
+    case_id = accept_on_page(web)
+    with db(app) as s:
+        inst = s.get(ProcessInstance, case_id)
+        incident = s.scalar(select(Incident).where(Incident.instance_id == case_id))
+        assert inst.status == "error" and incident.state == "open" and incident.task_name == "police_verify"
+        assert s.scalar(select(CardJob.id)) is None
+    html = web.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "公安户籍系统暂时无法访问" in html
+    assert f'action="/incidents/{incident.id}/retry"' in html
+
+    # still down: the retry fails again, the incident stays open with one more attempt
+    r = web.post(f"/incidents/{incident.id}/retry", {}, page=f"/cases/{case_id}")
+    assert r.status_code == 302
+    with db(app) as s:
+        again = s.get(Incident, incident.id)
+        assert again.state == "open" and again.attempts == incident.attempts + 1
+
+    monkeypatch.setitem(registry._ops, "police.verify", original)
+    r = web.post(f"/incidents/{incident.id}/retry", {}, page=f"/cases/{case_id}")
+    assert r.status_code == 302 and r.headers["Location"] == f"/cases/{case_id}"
+    html = web.get(r.headers["Location"]).get_data(as_text=True)
+    assert "已重试。" in flashes(html)
+    with db(app) as s:
+        assert s.get(Incident, incident.id).state != "open"
+        inst = s.get(ProcessInstance, case_id)
+        assert inst.status == "waiting"  # checks passed: the card job waits for the station
+        assert s.scalar(select(CardJob.instance_id)) == case_id
+    assert actions(history(html)).count("retry") == 2
+    assert actions(history(html)).count("incident") == 2
+    assert f'action="/incidents/{incident.id}/retry"' not in html
+
+
+@pytest.mark.parametrize("username", ["outlet", "reviewer", "analyst"])
+def test_incident_retry_is_refused_outside_the_case_lanes(app, web, monkeypatch, username):
+    monkeypatch.setitem(registry._ops, "police.verify", police_down)
+    web.login("window")
+    case_id = accept_on_page(web)
+    web.post("/logout", {}, page="/inbox")
+    monkeypatch.undo()
+    with db(app) as s:
+        incident_id = s.scalar(select(Incident.id).where(Incident.instance_id == case_id))
+    web.login(username)
+    assert web.post(f"/incidents/{incident_id}/retry", {}, page="/profile").status_code == 403
+    with db(app) as s:
+        assert s.get(Incident, incident_id).state == "open"
+        assert s.get(ProcessInstance, case_id).status == "error"
+    assert web.post("/incidents/9999/retry", {}, page="/profile").status_code == 404
+
+
+def test_manager_may_retry_an_incident(app, web, monkeypatch):
+    monkeypatch.setitem(registry._ops, "police.verify", police_down)
+    web.login("window")
+    case_id = accept_on_page(web)
+    web.post("/logout", {}, page="/inbox")
+    monkeypatch.undo()
+    with db(app) as s:
+        incident_id = s.scalar(select(Incident.id).where(Incident.instance_id == case_id))
+    web.login("manager")
+    assert web.post(f"/incidents/{incident_id}/retry", {}, page="/profile").status_code == 302
+    with db(app) as s:
+        assert s.get(ProcessInstance, case_id).status == "waiting"
+
+
+def test_starting_when_the_deadline_falls_in_a_year_not_entered_shows_the_error(app, web):
+    """The rest of this year entered as holidays and next year not entered: the outlet's
+    15-working-day deadline cannot be computed. The clerk gets the calendar message, not a
+    server error, and no case is created."""
+    next_year = make_next_year_missing(app)
+    web.login("outlet")
+    r = web.post("/start", {"process": "outlet_application"}, page="/start")
+    assert r.status_code == 302 and r.headers["Location"] == "/start"
+    html = web.get("/start").get_data(as_text=True)
+    assert any(f"{next_year} 年的法定节假日安排尚未录入" in m for m in flashes(html))
+    with db(app) as s:
+        assert s.scalar(select(ProcessInstance.id)) is None
+
+
+def test_completing_a_task_when_a_due_date_falls_in_a_missing_year_shows_the_error(app, web):
+    """The outlet's acceptance sets the 15-working-day timer and the window's due date: with
+    next year missing the step cannot run; the clerk reads why and the case stays as it was."""
+    case_id = start(app, "outlet_application", "outlet")
+    task = open_task(app, case_id)
+    next_year = make_next_year_missing(app)
+    web.login("outlet")
+    r = web.post(f"/tasks/{task.id}", application_post("chen_xiuying"), page=f"/tasks/{task.id}")
+    assert r.status_code == 302 and r.headers["Location"] == f"/cases/{case_id}"
+    html = web.get(r.headers["Location"]).get_data(as_text=True)
+    assert any(f"{next_year} 年的法定节假日安排尚未录入" in m for m in flashes(html))
+    assert open_task(app, case_id).id == task.id
+    with db(app) as s:
+        assert s.scalar(select(Application.id)) is None
+
+
+def test_case_page_and_photo_are_refused_outside_the_case_lanes(app, web):
+    """An outlet clerk has no business with a bank window's instant issuance case."""
+    from sqlalchemy import select
+    from app.engine.models import ProcessInstance
+    web.login("window")
+    r = web.post("/start", {"process": "instant_issuance"}, page="/start")
+    assert r.status_code == 302
+    with app.app_context():
+        inst_id = app.extensions["sscard"].session.scalar(select(ProcessInstance.id))
+    web.post("/logout", page="/profile")
+    web.login("outlet")
+    assert web.get(f"/cases/{inst_id}").status_code == 403
+    assert web.get(f"/cases/{inst_id}/photo").status_code == 403
+    web.post("/logout", page="/profile")
+    web.login("manager")
+    assert web.get(f"/cases/{inst_id}").status_code == 200

@@ -22,6 +22,19 @@ AUDIT_ACTIONS = {
 }
 
 
+CASE_STATUSES = {
+    "running": ("办理中", "in progress"), "waiting": ("等待中", "waiting"), "error": ("异常", "error"),
+    "completed": ("已办结", "completed"), "cancelled": ("已撤销", "cancelled"),
+}
+TASK_STATES = {"open": ("待办", "open"), "completed": ("已完成", "completed"), "cancelled": ("已取消", "cancelled")}
+
+
+def label(table: dict, code: str) -> str:
+    """A status code's label in the current language (the code itself if unknown)."""
+    zh, en = table.get(code, (code, code))
+    return t(zh, en)
+
+
 def _audit_summary(detail) -> str:
     from app.web.common import audit_summary
     return audit_summary(detail)
@@ -78,7 +91,9 @@ def register_web(app: Flask) -> None:
     def helpers():
         return {"t": t, "lang": lambda: get_locale(), "text": to_text, "T": T,
                 "has_view": lambda name: name in app.view_functions, "AUDIT_ACTIONS": AUDIT_ACTIONS,
-                "audit_summary": _audit_summary}
+                "audit_summary": _audit_summary,
+                "case_status": lambda code: label(CASE_STATUSES, code),
+                "task_state": lambda code: label(TASK_STATES, code)}
 
     @app.template_filter("mask")
     def mask_filter(value):

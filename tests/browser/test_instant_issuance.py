@@ -77,7 +77,8 @@ def test_window_clerk_issues_a_card(platform, page: Page, tmp_path):
     page.click("#complete")
 
     page.goto(case_url)
-    expect(page.locator("#case-status")).to_have_text("completed")
+    expect(page.locator("#case-status")).to_have_attribute("data-status", "completed")
+    expect(page.locator("#case-status")).to_have_text("已办结")
     history = page.locator("#history").inner_text()
     assert "hand_over_card" in history and "station:window-1" in history and "window" in history
     page.screenshot(path=str(tmp_path / "closed.png"), full_page=True)

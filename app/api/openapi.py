@@ -64,6 +64,11 @@ SPEC = {
             {"200": _INST, "403": _ERR, "404": _ERR, "409": _ERR, "422": _ERR},
             body={"type": "object", "properties": {"data": {"type": "object"}, "lock_version": {"type": "integer"}}},
             params=[_ID("id")])},
+        "/api/v1/process-instances/{id}/cancel": {"post": _op(
+            "Cancel a case (the application ends, open card jobs are cancelled)",
+            {"200": _INST, "400": _ERR, "403": _ERR, "404": _ERR, "409": _ERR},
+            body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+            params=[_ID("id")])},
         "/api/v1/incidents/{id}/retry": {"post": _op("Retry a failed step", {"200": _INST, "404": _ERR},
                                                      params=[_ID("id")])},
     },

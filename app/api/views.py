@@ -178,6 +178,27 @@ def complete_task(task_id):
     return jsonify(_instance_json(session, inst))
 
 
+@bp.post("/process-instances/<int:instance_id>/cancel")
+def cancel_instance(instance_id):
+    from app.cards.cancel import cancel_case
+    session = db_session()
+    inst = session.get(ProcessInstance, instance_id)
+    if inst is None:
+        return api_error(404, "not_found", "无此案件", "No such case")
+    if not may_view_case(session, g.api_user, inst):
+        return api_error(403, "forbidden", "您无权撤销该案件", "You may not cancel this case")
+    body = request.get_json(silent=True)
+    reason = body.get("reason") if isinstance(body, dict) else None
+    if not isinstance(reason, str) or not reason.strip():
+        return api_error(400, "bad_request", "请求体应为 {\"reason\": 撤销原因}", 'Body must be {"reason": "..."}')
+    try:
+        cancel_case(session, instance_id, actor_of(g.api_user), reason.strip()[:200])
+    except STEP_ERRORS as e:
+        session.rollback()
+        return _engine_error(e)
+    return jsonify(_instance_json(session, session.get(ProcessInstance, instance_id)))
+
+
 @bp.post("/incidents/<int:incident_id>/retry")
 def retry_incident(incident_id):
     session = db_session()

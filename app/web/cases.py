@@ -105,6 +105,27 @@ def retry(incident_id):
     return redirect(url_for("cases.show", instance_id=incident.instance_id))
 
 
+@bp.post("/cases/<int:instance_id>/cancel")
+def cancel(instance_id):
+    """撤销办件: the applicant gave up, or a card job can no longer finish."""
+    from app.cards.cancel import cancel_case
+    session = db_session()
+    inst = _instance_or_404(instance_id)
+    if not may_view_case(session, current_user, inst):
+        abort(403)
+    reason = (request.form.get("reason") or "").strip()[:200]
+    if not reason:
+        flash(t("请填写撤销原因。", "Give the reason for cancelling."))
+        return redirect(url_for("cases.show", instance_id=instance_id))
+    try:
+        cancel_case(session, instance_id, actor_of(current_user), reason)
+        flash(t("办件已撤销。", "The case was cancelled."))
+    except STEP_ERRORS as e:
+        session.rollback()
+        flash(case_errors(e))
+    return redirect(url_for("cases.show", instance_id=instance_id))
+
+
 @bp.route("/start", methods=["GET", "POST"])
 def start():
     session = db_session()

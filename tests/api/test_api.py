@@ -423,3 +423,25 @@ def test_case_outside_the_users_lanes_is_refused(app, client):
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"
     r = client.get(f"/api/v1/process-instances/{inst_id}", headers=bearer(token(app, "manager")))
     assert r.status_code == 200
+
+
+def test_cancel_a_case_ends_the_application_and_its_card_job(app, client):
+    from tests.api import application_json, complete, open_task
+    inst_id = start(app, "instant_issuance", "window")
+    complete(app, open_task(app, inst_id).id, application_json("lin_kun"), "window")
+    with db(app) as s:  # the case now waits for the card station
+        assert s.scalar(select(CardJob.state).where(CardJob.instance_id == inst_id)) == "queued"
+    auth = bearer(token(app, "window"))
+    r = client.post(f"/api/v1/process-instances/{inst_id}/cancel", json={}, headers=auth)
+    assert r.status_code == 400
+    r = client.post(f"/api/v1/process-instances/{inst_id}/cancel", json={"reason": "申请人放弃"},
+                    headers=bearer(token(app, "outlet")))
+    assert r.status_code == 403
+    r = client.post(f"/api/v1/process-instances/{inst_id}/cancel", json={"reason": "申请人放弃"}, headers=auth)
+    assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
+    assert r.get_json()["history"][-1]["action"] == "cancel"
+    with db(app) as s:
+        assert s.scalar(select(CardJob.state).where(CardJob.instance_id == inst_id)) == "cancelled"
+        assert s.scalar(select(Application.status).where(Application.instance_id == inst_id)) == "cancelled"
+    r = client.post(f"/api/v1/process-instances/{inst_id}/cancel", json={"reason": "again"}, headers=auth)
+    assert r.status_code == 409  # a closed case cannot be cancelled twice

@@ -239,3 +239,18 @@ def test_case_page_and_photo_are_refused_outside_the_case_lanes(app, web):
     web.post("/logout", page="/profile")
     web.login("manager")
     assert web.get(f"/cases/{inst_id}").status_code == 200
+
+
+def test_cancel_from_the_case_page(app, web):
+    from sqlalchemy import select
+    from app.engine.models import ProcessInstance
+    web.login("window")
+    web.post("/start", {"process": "instant_issuance"}, page="/start")
+    with app.app_context():
+        inst_id = app.extensions["sscard"].session.scalar(select(ProcessInstance.id))
+    page = f"/cases/{inst_id}"
+    r = web.post(f"/cases/{inst_id}/cancel", {"reason": ""}, page=page, follow_redirects=True)
+    assert "请填写撤销原因" in r.get_data(as_text=True)
+    r = web.post(f"/cases/{inst_id}/cancel", {"reason": "申请人放弃"}, page=page, follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "办件已撤销" in html and 'data-status="cancelled"' in html and 'id="cancel-form"' not in html

@@ -7,6 +7,7 @@ from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
+from app.auth.models import GROUPS
 from forms.i18n import T, get_locale, to_text
 
 # Reachable without signing in. The API and the station API authenticate with tokens.
@@ -93,7 +94,8 @@ def register_web(app: Flask) -> None:
                 "has_view": lambda name: name in app.view_functions, "AUDIT_ACTIONS": AUDIT_ACTIONS,
                 "audit_summary": _audit_summary,
                 "case_status": lambda code: label(CASE_STATUSES, code),
-                "task_state": lambda code: label(TASK_STATES, code)}
+                "task_state": lambda code: label(TASK_STATES, code),
+                "group_label": lambda name: label(GROUPS, name)}
 
     @app.template_filter("mask")
     def mask_filter(value):

@@ -143,6 +143,12 @@ def start():
         task = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")
                                .order_by(HumanTask.id)).first()
         if task is not None and current_user.in_group(task.group):
+            # the clerk who opens the case takes its first task: it is in "my tasks" if they
+            # step away, rather than up for grabs in the group
+            try:
+                runtime.claim(session, task.id, actor_of(current_user))
+            except STEP_ERRORS:
+                session.rollback()
             return redirect(url_for("inbox.task", task_id=task.id))
         return redirect(url_for("cases.show", instance_id=inst.id))
     return render_template("cases/start.html", startable=startable)

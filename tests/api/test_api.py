@@ -354,7 +354,7 @@ def test_openapi_document_is_valid_and_describes_the_routes(app, client):
         "/api/v1/process-models": {"get"}, "/api/v1/process-instances": {"post"},
         "/api/v1/process-instances/{id}": {"get"}, "/api/v1/tasks": {"get"},
         "/api/v1/tasks/{id}/claim": {"post"}, "/api/v1/tasks/{id}/complete": {"post"},
-        "/api/v1/incidents/{id}/retry": {"post"},
+        "/api/v1/incidents/{id}/retry": {"post"}, "/api/v1/process-instances/{id}/cancel": {"post"},
     }
     assert {p: set(ops) for p, ops in spec["paths"].items()} == documented
 

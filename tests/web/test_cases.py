@@ -50,13 +50,14 @@ def test_history_shows_start_and_completion_with_the_actor(app, web):
     case_id = accept_on_page(web)
     html = web.get(f"/cases/{case_id}").get_data(as_text=True)
     rows = history(html)
-    assert actions(rows)[:2] == ["start", "complete"]
-    start_row, complete_row = rows[0], rows[1]
+    # the clerk who opens the case claims its first task, then completes it
+    assert actions(rows)[:3] == ["start", "claim", "complete"]
+    start_row, complete_row = rows[0], rows[2]
     assert start_row[3] == "window" and complete_row[3] == "window"
     assert complete_row[2] == "accept_application"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", start_row[0])
     english = history(web.get(f"/cases/{case_id}?lang=en").get_data(as_text=True))
-    assert [r[1] for r in english][:2] == ["started", "completed"]
+    assert [r[1] for r in english][:3] == ["started", "claimed", "completed"]
     with db(app) as s:
         inst = s.get(ProcessInstance, case_id)
         assert inst.status == "waiting"
@@ -88,8 +89,8 @@ def test_outlet_case_shows_its_deadline_and_working_days_left(app, web):
     html = web.get(f"/cases/{case_id}?lang=en").get_data(as_text=True)
     assert "15 working days left" in html
 
-    # the inbox shows the same count on the task's row
-    inbox = web.get("/inbox?scope=group").get_data(as_text=True)
+    # the inbox shows the same count on the task's row (the clerk who opened the case has it)
+    inbox = web.get("/inbox?scope=mine").get_data(as_text=True)
     assert '<span class="tag on_time">15</span>' in inbox
 
 

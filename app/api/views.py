@@ -103,15 +103,21 @@ def start_instance():
     return jsonify(_instance_json(session, inst)), 201
 
 
+def _case(session, instance_id: int):
+    """(case, None) when it exists and the user works on it, else (None, error response)."""
+    inst = session.get(ProcessInstance, instance_id)
+    if inst is None:
+        return None, api_error(404, "not_found", "无此案件", "No such case")
+    if not may_view_case(session, g.api_user, inst):
+        return None, api_error(403, "forbidden", "您无权办理或查看该案件", "This case is not yours to see or change")
+    return inst, None
+
+
 @bp.get("/process-instances/<int:instance_id>")
 def get_instance(instance_id):
     session = db_session()
-    inst = session.get(ProcessInstance, instance_id)
-    if inst is None:
-        return api_error(404, "not_found", "无此案件", "No such case")
-    if not may_view_case(session, g.api_user, inst):
-        return api_error(403, "forbidden", "您无权查看该案件", "You may not view this case")
-    return jsonify(_instance_json(session, inst))
+    inst, error = _case(session, instance_id)
+    return error or jsonify(_instance_json(session, inst))
 
 
 @bp.get("/tasks")
@@ -182,11 +188,9 @@ def complete_task(task_id):
 def cancel_instance(instance_id):
     from app.cards.cancel import cancel_case
     session = db_session()
-    inst = session.get(ProcessInstance, instance_id)
-    if inst is None:
-        return api_error(404, "not_found", "无此案件", "No such case")
-    if not may_view_case(session, g.api_user, inst):
-        return api_error(403, "forbidden", "您无权撤销该案件", "You may not cancel this case")
+    inst, error = _case(session, instance_id)
+    if error:
+        return error
     body = request.get_json(silent=True)
     reason = body.get("reason") if isinstance(body, dict) else None
     if not isinstance(reason, str) or not reason.strip():

@@ -33,6 +33,10 @@ def test_happy_path(any_case):
     assert app.service_point_name == "工商银行石狮支行制卡窗口"
     assert app.status == "in_production" and app.police_checks == 1
     assert app.photo_sha256 == hashlib.sha256(PHOTO).hexdigest()
+    assert app.photo == PHOTO  # for the card face
+    # the photo's bytes left the case data once recorded (postScript): only its fingerprint stays
+    assert c.data()["photo"]["sha256"] == app.photo_sha256 and "data" not in c.data()["photo"]
+    assert len(c.instance.state) < 60_000
     assert c.instance.status == "waiting" and c.open_tasks() == []
     [card] = c.cards()
     assert card.status == CardStatus.IN_PRODUCTION and profile.is_valid_card_number(card.card_number)

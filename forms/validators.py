@@ -18,6 +18,7 @@ from wtforms.validators import StopValidation, ValidationError
 
 from forms.choices import NO, RESIDENT_ID
 from forms.i18n import T
+from hardware.profile import card_number_check_char
 # re-exported: the photo rules live in forms.photo
 from forms.photo import MAX_PHOTO_BYTES, Photo, PhotoInfo, check_photo, load_photo  # noqa: F401
 
@@ -174,7 +175,6 @@ def check_id_number(value: object, id_type: str | None, on: date | None = None) 
 
 # ---------------------------------------------------------------- 社保卡卡号
 
-CARD_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 MSG_CARD_FORMAT = T("社保卡卡号应为9位数字或大写字母",
                     "A social security card number has 9 digits or capital letters")
 MSG_CARD_CHECK = T("社保卡卡号校验位（最后一位）不正确，请核对卡面上的卡号",
@@ -183,10 +183,9 @@ MSG_CARD_CHECK = T("社保卡卡号校验位（最后一位）不正确，请核
 
 
 def card_check_char(body: str) -> str:
-    """Check character for the 8 body characters (0-9 = 0-9, A-Z = 10-35)."""
-    total = sum(w * int(c, 36) for w, c in zip(CARD_WEIGHTS, body, strict=True))
-    c = 11 - total % 11
-    return {10: "X", 11: "0"}.get(c, str(c))
+    """Check character for the 8 body characters (0-9 = 0-9, A-Z = 10-35): the card
+    profile's rule, so forms and chip agree by construction."""
+    return card_number_check_char(body)
 
 
 def check_card_number(value: object) -> str:

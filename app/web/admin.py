@@ -42,6 +42,7 @@ def sla():
     return render_template("admin/sla.html", rows=rows, stats=stats, missing=missing)
 
 
+@bp.route("/calendar", methods=["GET", "POST"], endpoint="calendar")
 @require_groups("manager")
 def calendar_admin():
     session = db_session()
@@ -67,9 +68,6 @@ def calendar_admin():
     from app.sla.calendar import package_years
     return render_template("admin/calendar.html", days=days, years=years, package_years=package_years())
 
-
-# the endpoint name used by templates
-bp.add_url_rule("/calendar", endpoint="calendar", view_func=calendar_admin, methods=["GET", "POST"])
 
 
 SMS_READERS = ("manager", "outlet_clerk", "window_clerk", "centre_clerk", "administrator")

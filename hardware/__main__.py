@@ -44,7 +44,10 @@ def cmd_read(args):
     from .card import SocialSecurityCard
     with _connect(args) as conn:
         info = SocialSecurityCard(conn).read()
-    print(info.standard_string()) if args.standard else _print(info.as_dict())
+    if args.standard:
+        print(info.standard_string())
+    else:
+        _print(info.as_dict())
 
 
 def cmd_personalise(args):
@@ -160,11 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_virtual_card)
     sub.add_parser("pcscd", help="run pcscd unless one runs").set_defaults(func=cmd_pcscd)
     sp = sub.add_parser("station", help="run the card station")
-    try:
-        from .station import add_arguments
-        add_arguments(sp)
-    except ImportError:  # pragma: no cover - station module missing
-        pass
+    from .station import add_arguments
+    add_arguments(sp)
     sp.set_defaults(func=cmd_station)
     return p
 

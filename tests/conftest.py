@@ -29,9 +29,9 @@ class VirtualCardSlot:
         create_blank(self.state_path, bank_card_number)
         return self
 
-    def insert(self, faults=(), wait=True):
+    def insert(self, faults=()):
         self.pull()
-        self.proc = lab.start_virtual_card(self.state_path, self.slot, faults, wait=wait)
+        self.proc = lab.start_virtual_card(self.state_path, self.slot, faults)
         self.present_counter = reader.slot_status(self.reader)[1]
         return self
 

@@ -5,7 +5,7 @@ from datetime import date
 from urllib.parse import urlparse
 
 import wtforms
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import CombinedMultiDict
@@ -35,7 +35,7 @@ def index():
     try:
         rows, cursor = queries.tasks(session, current_user, scope, calendar(session), today(),
                                      process=process, deadline=deadline, after=request.args.get("after"),
-                                     limit=current_app_page_size())
+                                     limit=int(current_app.config["PAGE_SIZE"]))
     except CalendarYearMissing as e:  # the deadline filter's "at risk" horizon needs next year
         flash(case_errors(e))
         deadline = None
@@ -45,11 +45,6 @@ def index():
     processes = session.scalars(select(ProcessModel.key).distinct().order_by(ProcessModel.key)).all()
     return render_template("inbox/index.html", rows=rows, cursor=cursor, scope=scope,
                            process=process, deadline=deadline, processes=processes)
-
-
-def current_app_page_size() -> int:
-    from flask import current_app
-    return int(current_app.config["PAGE_SIZE"])
 
 
 def _task_or_404(task_id: int) -> HumanTask:

@@ -41,7 +41,7 @@ def index():
         deadline = None
         rows, cursor = queries.tasks(session, current_user, scope, calendar(session), today(),
                                      process=process, after=request.args.get("after"),
-                                     limit=current_app_page_size())
+                                     limit=int(current_app.config["PAGE_SIZE"]))
     processes = session.scalars(select(ProcessModel.key).distinct().order_by(ProcessModel.key)).all()
     return render_template("inbox/index.html", rows=rows, cursor=cursor, scope=scope,
                            process=process, deadline=deadline, processes=processes)

@@ -38,6 +38,7 @@ SPEC = {
                 "id": {"type": "integer"}, "process": {"type": "string"}, "business_key": {"type": ["string", "null"]},
                 "status": {"type": "string", "enum": ["running", "waiting", "error", "completed", "cancelled"]},
                 "deadline": {"type": ["string", "null"]}, "working_days_left": {"type": ["integer", "null"]},
+                "deadline_state": {"type": ["string", "null"]}, "deadlines": {"type": "array", "items": {"type": "object"}},
                 "lock_version": {"type": "integer"},
                 "open_tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
                 "history": {"type": "array", "items": {"type": "object"}}}},

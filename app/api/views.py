@@ -11,6 +11,8 @@ from app.engine.errors import FormInvalid
 from app.engine.models import AuditEvent, HumanTask, Incident, ProcessInstance
 from app.inbox import queries
 from app.sla.calendar import CalendarYearMissing
+from app.sla.view import primary
+from app.sla.view import views as deadline_views
 from app.web.common import (may_view_case, STEP_ERRORS, calendar, db_session, error_texts, lanes_of,
                             startable_processes, today)
 from forms.i18n import to_text
@@ -50,11 +52,16 @@ def _instance_json(session, inst: ProcessInstance, full: bool = True) -> dict:
            "ended_at": inst.ended_at.isoformat() if inst.ended_at else None,
            "deadline": inst.deadline_at.isoformat() if inst.deadline_at else None,
            "lock_version": inst.lock_version}
+    cal = calendar(session)
     try:
-        out["working_days_left"] = queries.days_left(calendar(session), inst.deadline_at, today())
+        out["working_days_left"] = queries.days_left(cal, inst.deadline_at, today())
     except CalendarYearMissing as e:
         out["working_days_left"] = None
         out["calendar_error"] = str(e)
+    deadlines = deadline_views(session, [inst.id], cal, today())[inst.id]
+    out["deadlines"] = [d.as_json() for d in deadlines]
+    main = primary(deadlines)
+    out["deadline_state"] = main.state if main else None
     if full:
         out["open_tasks"] = [_task_json(t) for t in session.scalars(
             select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open"))]

@@ -110,7 +110,6 @@ class Application(Base):
     police_checks: Mapped[int] = mapped_column(Integer, default=0)
     old_card_stopped: Mapped[str | None] = mapped_column(String(9))  # number of the card stopped
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    deadline: Mapped[date | None] = mapped_column(Date)  # 15 working days (outlet) 办理时限
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     produced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_to_outlet_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

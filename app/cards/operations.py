@@ -60,12 +60,12 @@ from app.cards.states import (CARD_BEING_MADE, ApplicationStatus, CardStatus, Ch
                               FINAL_APPLICATION_STATES, JobState, ServicePointKind)
 from app.engine import clock
 from app.engine.services import Actor, ServiceContext, ServiceError, registry
+from app.sla.models import CaseDeadline
 from hardware.errors import ProfileError
 from hardware.profile import mask
 
 log = logging.getLogger(__name__)
 
-OUTLET_DEADLINE_WORKING_DAYS = 15  # S §1: acceptance → applicant notified
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -133,14 +133,9 @@ def _window_of(point: ServicePoint) -> str | None:
     return point.code if point.kind == ServicePointKind.WINDOW else point.window_code
 
 
-def _outlet_deadline(session, accepted: date) -> date | None:
-    from app.sla import CalendarYearMissing, DbOverrides, WorkingDayCalendar
-    try:
-        return WorkingDayCalendar(DbOverrides(session)).add_working_days(
-            accepted, OUTLET_DEADLINE_WORKING_DAYS)
-    except CalendarYearMissing as e:
-        log.warning("outlet deadline not computed: %s", e)
-        return None
+def _deadline(ctx: ServiceContext) -> CaseDeadline | None:
+    """The case's statutory deadline (declared in its BPMN), if it has one."""
+    return CaseDeadline.of(ctx.session, ctx.instance_id) if ctx.instance_id else None
 
 
 def _service_error(exc, retryable: bool = False) -> ServiceError:
@@ -197,7 +192,7 @@ def record_application(ctx: ServiceContext, channel: str, service_point: str | N
     existing = session.scalars(select(Application).where(
         Application.instance_id == ctx.instance_id)).first() if ctx.instance_id else None
     if existing is not None:
-        return _recorded(existing)
+        return _recorded(existing, _deadline(ctx))
     if channel not in (Channel.WINDOW, Channel.OUTLET):
         raise ServiceError("bad_channel", f"受理渠道无效：{channel!r}", f"Invalid channel {channel!r}")
     point = _service_point(ctx, channel, service_point)
@@ -230,22 +225,20 @@ def record_application(ctx: ServiceContext, channel: str, service_point: str | N
     elif isinstance(data.get("photo"), dict):  # the form's cleaned() info without the bytes
         app.photo_sha256 = data["photo"].get("sha256")
         app.photo_format = data["photo"].get("format")
-    if channel == Channel.OUTLET:
-        app.deadline = _outlet_deadline(session, accepted_day)
     session.add(app)
     session.flush()
     _set_business_key(ctx, app.number)
     log.info("application %s recorded for %s at %s", app.number, app.id_number_masked, point.code)
-    return _recorded(app)
+    return _recorded(app, _deadline(ctx))
 
 
-def _recorded(app: Application) -> dict:
+def _recorded(app: Application, deadline: CaseDeadline | None) -> dict:
     """Also the case summary (``summaryFields``): personal numbers masked."""
     return {"application_id": app.id, "number": app.number, "channel": app.channel,
             "applicant": app.name, "id_number": app.id_number_masked,
             "service_point": app.service_point_name, "window": app.window,
             "accepted_on": app.accepted_at.astimezone(rules.CHINA_TZ).date().isoformat(),
-            "deadline": app.deadline.isoformat() if app.deadline else None,
+            "deadline": deadline.due_on.isoformat() if deadline and deadline.due_on else None,
             "first_card": app.first_card, "consent_stop_old_card": app.consent_stop_old_card}
 
 
@@ -296,10 +289,12 @@ def set_status(ctx: ServiceContext, application_id: int, status: str) -> dict:
 def mark_overdue(ctx: ServiceContext, application_id: int) -> dict:
     """The statutory deadline passed before the applicant was notified (超期)."""
     app = _application(ctx, application_id, for_update=True)
+    deadline = _deadline(ctx)
+    due = deadline.due_on.isoformat() if deadline and deadline.due_on else None
     if app.notified_at is None:
         app.overdue = True
-        log.warning("application %s overdue (deadline %s)", app.number, app.deadline)
-    return {"overdue": app.overdue, "deadline": app.deadline.isoformat() if app.deadline else None}
+        log.warning("application %s overdue (deadline %s)", app.number, due)
+    return {"overdue": app.overdue, "deadline": due}
 
 
 @registry.operation("application.finish")
@@ -576,7 +571,8 @@ def notify_pickup(ctx: ServiceContext, application_id: int) -> dict:
     app.notified_at = now
     app.status = ApplicationStatus.NOTIFIED
     local = now.astimezone(rules.CHINA_TZ).date()
-    on_time = app.deadline is None or local <= app.deadline
+    deadline = _deadline(ctx)
+    on_time = deadline is None or deadline.due_on is None or local <= deadline.due_on
     if not on_time:
         app.overdue = True
     return {"sms_id": sms_id, "notified_at": now.isoformat(), "on_time": on_time,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engine import repository
+from app.engine.deadlines import Deadlines
 from app.engine.errors import InstanceNotActive, InstanceNotFound
 from app.engine.models import ACTIVE_STATUSES, ProcessInstance
 from app.engine.platform_engine import PlatformScriptEngine
@@ -27,6 +28,12 @@ class Case:
     actor: Actor
     now: datetime
     notes: dict = field(default_factory=dict)  # what happened in the step, for the audit
+    deadlines: Deadlines | None = None  # its named deadlines (办件时限), loaded with it
+
+    def __post_init__(self):
+        if self.deadlines is None:
+            self.deadlines = Deadlines(self)
+        self.engine.context.deadlines = self.deadlines  # for deadline() in timer expressions
 
 
 def lock_instance(session: Session, instance_id: int, *, skip_locked: bool = False,

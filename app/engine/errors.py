@@ -197,3 +197,22 @@ class AuditImmutable(EngineError):
 class SqliteNotConfigured(RuntimeError):
     """SQLite engine used without :func:`app.engine.db.configure_sqlite` (savepoints would
     silently commit)."""
+
+
+class DeadlineNotRunning(EngineError):
+    kind = "conflict"
+
+    def __init__(self, name: str | None):
+        self.name = name
+        what = f"“{name}”" if name else ""
+        super().__init__(f"时限{what}未在计时，无法暂停（未开始、已暂停或已结束）",
+                         f"The deadline {name or ''} is not running, so it cannot be paused")
+
+
+class DeadlineNotPaused(EngineError):
+    kind = "conflict"
+
+    def __init__(self, name: str | None):
+        self.name = name
+        what = f"“{name}”" if name else ""
+        super().__init__(f"时限{what}未暂停，无需恢复计时", f"The deadline {name or ''} is not paused")

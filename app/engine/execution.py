@@ -28,11 +28,13 @@ from SpiffWorkflow.util.task import TaskState
 from app.engine import audit
 from app.engine import properties as props
 from app.engine.case import Case
+from app.engine.deadlines import calendar_timers, forget_timer_values
 from app.engine.errors import EngineError
 from app.engine.models import INCIDENT_OPEN, Incident
 from app.engine.services import ServiceError
 from app.engine.transaction import is_race
-from app.sla import CalendarYearMissing
+from app.sla import CalendarYearMissing, deadline_datetime
+from app.sla.models import RUNNING
 
 _MAX_ROUNDS = 500  # each round settles at least one failed task; a bound against surprises
 
@@ -42,7 +44,43 @@ def _error_tasks(case: Case) -> set[UUID]:
 
 
 def advance(case: Case, action: Callable[[], object] | None = None) -> None:
-    """Run ``action`` (e.g. completing a user task), then the engine until it waits."""
+    """Run ``action`` (e.g. completing a user task), then the engine until it waits; then
+    bring the case's deadlines up to date (timers that read a moved deadline are evaluated
+    again and may fire, which runs the engine once more)."""
+    _run(case, action)
+    settle_deadlines(case)
+
+
+def settle_deadlines(case: Case, *, recalculate_timers: bool = False) -> list:
+    """Pauses, states and last days of the case's deadlines after the engine ran; returns
+    the changes (for the audit). ``recalculate_timers``: every calendar timer is evaluated
+    again (the calendar changed), not only those of a moved deadline."""
+    book = case.deadlines
+    changes: list = []
+    forget = calendar_timers(case.workflow) if recalculate_timers else []
+    for _ in range(10):  # each round follows a timer that fired; a bound against surprises
+        if case.workflow.is_completed():
+            book.end(completed=True)
+        book.sync_waiting()
+        moved = book.recompute()
+        changes += moved
+        if moved:
+            forget += calendar_timers(case.workflow, only_deadline=True)
+        if not forget:
+            break
+        forget_timer_values(forget)
+        forget = []
+        _run(case, None)
+    primary = book.primary()
+    case.instance.deadline_at = (deadline_datetime(primary.due_on)
+                                 if primary is not None and primary.state == RUNNING else None)
+    if changes:
+        case.notes.setdefault("deadlines", []).extend(
+            f"{c.title}：{c.old} → {c.new}" for c in changes)
+    return changes
+
+
+def _run(case: Case, action: Callable[[], object] | None = None) -> None:
     failed_before = _error_tasks(case)
     for _ in range(_MAX_ROUNDS):
         try:
@@ -50,7 +88,7 @@ def advance(case: Case, action: Callable[[], object] | None = None) -> None:
                 pending, action = action, None
                 pending()
             case.workflow.refresh_timers()
-            case.workflow.do_engine_steps()
+            case.workflow.do_engine_steps(did_complete_task=case.deadlines.task_completed)
             return
         except Exception as exc:
             if _step_failure(case, exc):

@@ -22,13 +22,16 @@ from typing import Any, Callable
 from sqlalchemy.orm import Session
 
 from app.engine import clock
-from app.sla import SHANGHAI, DbOverrides, WorkingDayCalendar, make_working_days
+from app.sla import (SHANGHAI, DbOverrides, WorkingDayCalendar, deadline_datetime,
+                     make_working_days, to_local_date)
+from app.sla.deadlines import add_calendar_days, add_months
 
 
 @dataclass
 class ScriptContext:
     session: Session
     now: Callable[[], datetime] = clock.now
+    deadlines: Any = None  # the case's app.engine.deadlines.Deadlines during a step
 
     @cached_property
     def calendar(self) -> WorkingDayCalendar:
@@ -72,6 +75,36 @@ script_functions = FunctionRegistry()
 def _working_days(ctx: ScriptContext):
     """``working_days(n, start=None)``: ISO deadline of the n-th working day (工作日)."""
     return make_working_days(ctx.calendar, now=lambda: ctx.now().astimezone(SHANGHAI))
+
+
+def _start_date(ctx: ScriptContext, start):
+    return to_local_date(ctx.now() if start is None else start)
+
+
+@script_functions.register("calendar_days")
+def _calendar_days(ctx: ScriptContext):
+    """``calendar_days(n, start=None)``: ISO deadline n calendar days on (自然日, "一周内")."""
+    return lambda n, start=None: deadline_datetime(
+        add_calendar_days(_start_date(ctx, start), int(n))).isoformat()
+
+
+@script_functions.register("months")
+def _months(ctx: ScriptContext):
+    """``months(n, start=None)``: ISO deadline n months on, same day clamped to the month's
+    end ("6个月内")."""
+    return lambda n, start=None: deadline_datetime(
+        add_months(_start_date(ctx, start), int(n))).isoformat()
+
+
+@script_functions.register("deadline")
+def _deadline(ctx: ScriptContext):
+    """``deadline(name)``: ISO end of the last day of the case's named deadline, for timers
+    (e.g. ``deadline("statutory")``); pending while it is not known."""
+    def deadline(name):
+        if ctx.deadlines is None:
+            raise LookupError("deadline() is only available in a case")
+        return ctx.deadlines.due_iso(str(name))
+    return deadline
 
 
 @script_functions.register("today")

@@ -26,10 +26,13 @@ ACTIVE_STATUSES = (RUNNING, WAITING, ERROR)
 # Human task / timer / incident states
 OPEN, DONE, WITHDRAWN = "open", "completed", "cancelled"
 TIMER_WAITING, TIMER_FIRED, TIMER_CANCELLED = "waiting", "fired", "cancelled"
+# a timer whose fire time needs a calendar year not entered, or a paused/unstarted deadline:
+# it waits without a time and never fires on a guess (待定)
+TIMER_PENDING = "pending"
 INCIDENT_OPEN, INCIDENT_RESOLVED = "open", "resolved"
 
 AUDIT_ACTIONS = ("start", "complete", "claim", "release", "reassign", "timer", "message",
-                 "incident", "retry", "deploy", "cancel")
+                 "incident", "retry", "deploy", "cancel", "deadline")
 
 
 class ProcessModel(Base):
@@ -107,6 +110,8 @@ class HumanTask(Base):
     completed_by_name: Mapped[str | None] = mapped_column(String(150))  # display name
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    due_working_days: Mapped[int | None] = mapped_column(Integer)  # dueWorkingDays, to recompute
+    due_pending_year: Mapped[int | None] = mapped_column(Integer)  # due date awaits this year
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
 
     instance: Mapped[ProcessInstance] = relationship(lazy="select")
@@ -126,8 +131,9 @@ class Timer(Base):
     task_guid: Mapped[str] = mapped_column(String(36), nullable=False)
     task_name: Mapped[str] = mapped_column(String(200), nullable=False)  # BPMN element id
     event_name: Mapped[str | None] = mapped_column(String(500))
-    due_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)  # None: pending
     state: Mapped[str] = mapped_column(String(20), nullable=False, default=TIMER_WAITING)
+    pending_year: Mapped[int | None] = mapped_column(Integer)  # pending: the year not entered
     fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
 

@@ -11,12 +11,25 @@ import json
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
 from sqlalchemy.orm import Session
 
 from app.engine import services
 from app.engine.functions import ScriptContext, script_functions
 from app.engine.scripting import SandboxedScriptEngine
+from app.engine.deadlines import PENDING_TIME, PENDING_YEAR_KEY, DeadlineUnknown
 from app.engine.services import Actor, ServiceContext, ServiceError
+from app.sla import CalendarYearMissing
+
+
+def _pending_cause(exc: BaseException):
+    seen, current = set(), exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (CalendarYearMissing, DeadlineUnknown)):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
 
 
 class OperationMissing(ServiceError):
@@ -44,6 +57,24 @@ class PlatformScriptEngine(SandboxedScriptEngine):
         self.process_key = process_key
         self.failures: dict[UUID, tuple[str, BaseException]] = {}
         self.fatal: BaseException | None = None  # a failure of the step, not of a task
+
+    def evaluate(self, task, expression, external_context=None):
+        # A date timer whose time needs a calendar year not entered, or a deadline not known
+        # yet, waits as pending (PENDING_TIME) instead of failing the step: never a guess,
+        # never a refusal. Scripts and conditions still fail clearly.
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimeDateEventDefinition) or expression != definition.expression:
+            return super().evaluate(task, expression, external_context)
+        try:
+            return super().evaluate(task, expression, external_context)
+        except Exception as exc:
+            missing = _pending_cause(exc)
+            if missing is None:
+                raise
+            year = getattr(missing, "year", None)
+            if year is not None:
+                task._set_internal_data(**{PENDING_YEAR_KEY: year})
+            return PENDING_TIME
 
     def call_service(self, task, operation_name: str = "", operation_params: dict | None = None,
                      **kwargs: Any) -> str:

@@ -11,9 +11,22 @@ On a user task::
 
 On the process (or its start event)::
 
-    deadlineWorkingDays = 15      statutory deadline of the case (法定办结时限)
+    deadline.statutory = 15 working_days       a named deadline (办件时限): length, and
+    deadline.statutory.title = 办理时限          its title; lengths: N working_days,
+                                                N calendar_days, N months
+    deadlineWorkingDays = 15      shorthand: deadline "statutory", from the case's start
     summaryFields = name,ssn      task-data keys copied into the case summary (lists)
     formKey = application         (start event only) form validating the start data
+
+On any task or event (where a named deadline starts, ends, pauses)::
+
+    deadlineStarts = statutory    the deadline starts when this element completes
+    deadlineMet = statutory       the deadline is met when this element completes
+    pausesDeadline = true         while the case waits here, the time is the applicant's:
+                                  true = every running deadline, or a list of names
+
+A deadline no element starts starts with the case; one no element meets is met when the
+case completes.
 """
 from __future__ import annotations
 
@@ -23,7 +36,39 @@ NOT_SAME_AS = "notSameAs"
 DEADLINE_WORKING_DAYS = "deadlineWorkingDays"
 SUMMARY_FIELDS = "summaryFields"
 
+DEADLINE_PREFIX = "deadline."
+TITLE_SUFFIX = ".title"
+DEADLINE_STARTS = "deadlineStarts"
+DEADLINE_MET = "deadlineMet"
+PAUSES_DEADLINE = "pausesDeadline"
+STATUTORY = "statutory"  # the name deadlineWorkingDays gives its deadline
+
 INT_PROPERTIES = (DUE_WORKING_DAYS, DEADLINE_WORKING_DAYS)
+
+
+def declared_deadlines(case_properties: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """{name: (length text, title)} of the named deadlines of a process (unparsed lengths)."""
+    found = {}
+    for key, value in case_properties.items():
+        if key.startswith(DEADLINE_PREFIX) and not key.endswith(TITLE_SUFFIX):
+            name = key[len(DEADLINE_PREFIX):]
+            title = case_properties.get(key + TITLE_SUFFIX) or name
+            found[name] = (str(value).strip(), title)
+    legacy = case_properties.get(DEADLINE_WORKING_DAYS)
+    if legacy not in (None, "") and STATUTORY not in found:
+        found[STATUTORY] = (f"{str(legacy).strip()} working_days", "法定办结时限")
+    return found
+
+
+def deadline_names(task_spec, prop: str) -> list[str]:
+    """Names listed in ``deadlineStarts`` / ``deadlineMet`` / ``pausesDeadline`` ("true" is
+    returned as ``["*"]``: every deadline)."""
+    value = properties(task_spec).get(prop)
+    if value is None:
+        return []
+    if str(value).strip().lower() == "true":
+        return ["*"]
+    return split_list(value)
 
 
 def properties(task_spec) -> dict[str, str]:

@@ -44,9 +44,9 @@ class LoadedModel:
         return self.start_properties.get(name) or self.process_properties.get(name)
 
     @property
-    def deadline_working_days(self) -> int | None:
-        value = self.case_property(props.DEADLINE_WORKING_DAYS)
-        return int(value) if value not in (None, "") else None
+    def deadlines(self) -> dict[str, tuple[str, str]]:
+        """{name: (length, title)} of the process's named deadlines (办件时限)."""
+        return props.declared_deadlines({**self.process_properties, **self.start_properties})
 
     @property
     def summary_fields(self) -> list[str]:

@@ -30,12 +30,14 @@ from app.engine import audit, clock, repository
 from app.engine.case import Case, load_case, lock_instance, make_engine
 from app.engine.errors import (CaseChanged, EngineError, FormInvalid,  # noqa: F401  (re-exported)
                                FourEyesViolation, IncidentNotFound, IncidentNotOpen,
+                               DeadlineNotPaused, DeadlineNotRunning,
                                InstanceNotActive, InstanceNotFound, ModelInvalid,
                                NoMessageReceiver, NotCandidate, ProcessNotFound, TaskAlreadyDone,
                                TaskClaimed, TaskNotFound, TaskNotOpen)
-from app.engine.execution import advance
+from app.engine.execution import advance, settle_deadlines
 from app.engine.models import (ACTIVE_STATUSES, CANCELLED, DONE, INCIDENT_OPEN,
-                               INCIDENT_RESOLVED, OPEN, RUNNING, TIMER_CANCELLED, TIMER_WAITING,
+                               INCIDENT_RESOLVED, OPEN, RUNNING, TIMER_CANCELLED, TIMER_PENDING,
+                               TIMER_WAITING,
                                WITHDRAWN, HumanTask, Incident, ProcessInstance, Timer)
 from app.engine.repository import latest_models  # noqa: F401  (part of the runtime API)
 from app.engine.serialization import dump_state
@@ -45,10 +47,11 @@ from app.engine.tasks import (check_four_eyes, claim, fresh_task, reassign, rele
                               require_candidate, require_open)
 from app.engine.timers import fire_due_timers  # noqa: F401  (part of the runtime API)
 from app.engine.transaction import step
-from app.sla import (DbOverrides, WorkingDayCalendar, deadline_datetime, to_local_date)
+from app.sla import DbOverrides, WorkingDayCalendar
 
 __all__ = ["start_instance", "complete_task", "claim", "release", "reassign", "send_message",
            "fire_due_timers", "retry_incident", "cancel_instance", "task_data",
+           "suspend_deadline", "resume_deadline",
            "instance_data", "working_days_left", "latest_models",
            # errors, for callers that catch them from here
            "EngineError", "FormInvalid", "CaseChanged", "TaskAlreadyDone", "TaskNotOpen",
@@ -93,15 +96,9 @@ def start_instance(session: Session, process_key: str, data: dict | None,
         if model.start_form_key:
             data = _validated(model.start_form_key, data)
         json.dumps(data)  # task data must stay JSON: refuse early and clearly
-        deadline_at = None
-        if model.deadline_working_days is not None:
-            calendar = WorkingDayCalendar(DbOverrides(session))
-            deadline_at = deadline_datetime(
-                calendar.add_working_days(to_local_date(moment), model.deadline_working_days))
         instance = ProcessInstance(model_id=model.model_id, process_key=model.key,
                                    business_key=business_key, status=RUNNING, state="{}",
-                                   summary={}, started_at=moment, started_by=actor.username,
-                                   deadline_at=deadline_at)
+                                   summary={}, started_at=moment, started_by=actor.username)
         session.add(instance)
         session.flush()  # the id, for service operations and rows
         engine = make_engine(session, actor, instance)
@@ -109,8 +106,10 @@ def start_instance(session: Session, process_key: str, data: dict | None,
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
         case = Case(session, instance, model, engine, workflow, actor, moment)
+        case.deadlines.create()
         advance(case)
         _finish(case)
+        deadline_at = instance.deadline_at
         audit.record(session, "start", actor, instance_id=instance.id,
                      process_key=model.key, version=model.version, business_key=business_key,
                      deadline_at=deadline_at.isoformat() if deadline_at else None,
@@ -156,7 +155,12 @@ def complete_task(session: Session, human_task_id: int, data: dict | None, actor
             row.completed_by_id, row.completed_by = actor.user_id, actor.username
             row.completed_by_name = actor.display_name or actor.username
             version_before = instance.lock_version
-            advance(case, task.run)
+
+            def run_task():
+                task.run()
+                case.deadlines.task_completed(task)
+
+            advance(case, run_task)
             _finish(case)
             audit.record(session, "complete", actor, instance_id=instance.id,
                          task_name=row.task_name, task_id=row.id, form_key=row.form_key,
@@ -281,8 +285,11 @@ def cancel_instance(session: Session, instance_id: int, actor: Actor, reason: st
                 HumanTask.instance_id == instance_id, HumanTask.state == OPEN)):
             row.state = WITHDRAWN
         for timer in session.scalars(select(Timer).where(
-                Timer.instance_id == instance_id, Timer.state == TIMER_WAITING)):
+                Timer.instance_id == instance_id,
+                Timer.state.in_((TIMER_WAITING, TIMER_PENDING)))):
             timer.state = TIMER_CANCELLED
+        case.deadlines.end(completed=False)
+        instance.deadline_at = None
         for incident in session.scalars(select(Incident).where(
                 Incident.instance_id == instance_id, Incident.state == INCIDENT_OPEN)):
             incident.state, incident.resolved_at = INCIDENT_RESOLVED, moment
@@ -291,6 +298,52 @@ def cancel_instance(session: Session, instance_id: int, actor: Actor, reason: st
         instance.state = dump_state(case.workflow)
         audit.record(session, "cancel", actor, instance_id=instance_id, reason=reason)
     return instance
+
+
+# -- the legal clock: suspend and resume (时限挂起 / 恢复计时) -------------------------------------
+
+def suspend_deadline(session: Session, instance_id: int, reason: str, actor: Actor,
+                     name: str | None = None, *, now: datetime | None = None) -> list[str]:
+    """Stop the clock of the case's running deadline ``name`` (all when None) from today, with
+    a reason (e.g. 补正材料). Timers reading it wait as pending. Returns the names paused;
+    ``DeadlineNotRunning`` when none was running."""
+    return _clock_step(session, instance_id, actor, now, name, reason)
+
+
+def resume_deadline(session: Session, instance_id: int, actor: Actor, name: str | None = None,
+                    *, now: datetime | None = None) -> list[str]:
+    """Let the clock run again: the paused working days are added to the deadline, and the
+    timers that read it move. Returns the names resumed; ``DeadlineNotPaused`` when none was."""
+    return _clock_step(session, instance_id, actor, now, name, None)
+
+
+def _clock_step(session, instance_id, actor, now, name, reason) -> list[str]:
+    with step(session, now) as moment:
+        instance = lock_instance(session, instance_id)
+        case = load_case(session, instance, actor, moment)
+        names = [name] if name else None
+        if name and name not in case.deadlines.rows:
+            raise DeadlineNotRunning(name)
+        if reason is not None:
+            rows = case.deadlines.suspend(names, reason, actor.username)
+            if not rows:
+                raise DeadlineNotRunning(name)
+        else:
+            rows = case.deadlines.resume(names, actor.username)
+            if not rows:
+                raise DeadlineNotPaused(name)
+        session.flush()
+        changes = settle_deadlines(case)
+        _finish(case)
+        for row in rows:
+            text = (f"计时暂停（{row.title}）：{reason}" if reason is not None
+                    else f"恢复计时（{row.title}）")
+            moved = [c for c in changes if c.name == row.name]
+            if reason is None and moved:
+                text += f"：{row.title}由 {moved[-1].old} 调整为 {moved[-1].new}"
+            audit.record(session, "deadline", actor, instance_id=instance.id,
+                         deadline=row.name, reason=reason, text_zh=text)
+    return [row.name for row in rows]
 
 
 # -- reading -------------------------------------------------------------------------------------

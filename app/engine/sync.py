@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
+                                                             TimerEventDefinition)
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -20,10 +21,11 @@ from sqlalchemy import select
 from app.engine import properties as props
 from app.engine.case import Case
 from app.engine.db import plain
+from app.engine.deadlines import PENDING_TIME, PENDING_YEAR_KEY
 from app.engine.models import (COMPLETED, ERROR, OPEN, RUNNING, TIMER_CANCELLED, TIMER_FIRED,
-                               TIMER_WAITING, WAITING, WITHDRAWN, HumanTask, Timer)
+                               TIMER_PENDING, TIMER_WAITING, WAITING, WITHDRAWN, HumanTask, Timer)
 from app.engine.serialization import dump_state
-from app.sla import WorkingDayCalendar, deadline_datetime, to_local_date
+from app.sla import CalendarYearMissing, WorkingDayCalendar, deadline_datetime, to_local_date
 
 
 def calendar(case: Case) -> WorkingDayCalendar:
@@ -56,18 +58,34 @@ def sync_human_tasks(case: Case) -> list[HumanTask]:
         if guid in known:
             continue
         spec = task.task_spec
-        due_at = None
-        days = props.due_working_days(spec)
-        if days is not None:
-            cal = cal or calendar(case)
-            due_at = deadline_datetime(cal.add_working_days(to_local_date(case.now), days))
         row = HumanTask(instance_id=instance.id, task_guid=guid,
                         task_name=spec.bpmn_id or spec.name, title=props.title(spec),
                         form_key=props.form_key(spec), lane=spec.lane, group=spec.lane,
-                        state=OPEN, due_at=due_at, created_at=case.now)
+                        state=OPEN, due_working_days=props.due_working_days(spec),
+                        created_at=case.now)
+        cal = cal or calendar(case)
+        set_task_due(row, cal)
         session.add(row)
         still_open.append(row)
     return still_open
+
+
+def set_task_due(row: HumanTask, cal: WorkingDayCalendar) -> bool:
+    """The task's due date from ``dueWorkingDays`` counted from the day it opened; pending
+    (``due_pending_year``) while that needs a year not entered. True when it changed."""
+    before = (row.due_at, row.due_pending_year)
+    if row.due_working_days is None:
+        return False
+    try:
+        row.due_at = deadline_datetime(cal.add_working_days(to_local_date(row.created_at),
+                                                            row.due_working_days))
+        row.due_pending_year = None
+    except CalendarYearMissing as e:
+        row.due_at, row.due_pending_year = None, e.year
+    return (row.due_at, row.due_pending_year) != before
+
+
+PENDING = object()  # a timer waiting for its time (pending calendar year or deadline)
 
 
 def _timer_due(task) -> datetime | None:
@@ -76,6 +94,8 @@ def _timer_due(task) -> datetime | None:
         value = value.get("next")
     if not isinstance(value, str) or not value:
         return None
+    if value == PENDING_TIME:
+        return PENDING
     try:
         return plain(TimerEventDefinition.get_datetime(value))
     except ValueError:
@@ -99,8 +119,8 @@ def sync_timers(case: Case) -> list[Timer]:
     session, instance, now = case.session, case.instance, case.now
     fired_rows = []
     waiting = waiting_timers(case)
-    rows = list(session.scalars(select(Timer).where(Timer.instance_id == instance.id,
-                                                    Timer.state == TIMER_WAITING)))
+    rows = list(session.scalars(select(Timer).where(
+        Timer.instance_id == instance.id, Timer.state.in_((TIMER_WAITING, TIMER_PENDING)))))
     current = {}
     for row in rows:
         entry = waiting.get(row.task_guid)
@@ -112,21 +132,33 @@ def sync_timers(case: Case) -> list[Timer]:
             if fired:
                 fired_rows.append(row)
             continue
-        due = entry[1]
-        if row.due_at != due and row.due_at <= now:  # a cycle timer fired; next cycle below
+        task, due = entry
+        if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition) \
+                and row.state == TIMER_WAITING and due is not PENDING and row.due_at != due \
+                and row.due_at <= now:  # a cycle timer fired; next cycle below
             row.state, row.fired_at = TIMER_FIRED, now
             fired_rows.append(row)
             continue
-        row.due_at = due
+        _set_timer_due(row, task, due)
         current[row.task_guid] = row
     for guid, (task, due) in waiting.items():
         if guid not in current:
             spec = task.task_spec
-            session.add(Timer(instance_id=instance.id, task_guid=guid,
-                              task_name=spec.bpmn_id or spec.name,
-                              event_name=spec.event_definition.name or spec.bpmn_name,
-                              due_at=due, state=TIMER_WAITING, created_at=now))
+            row = Timer(instance_id=instance.id, task_guid=guid,
+                        task_name=spec.bpmn_id or spec.name,
+                        event_name=spec.event_definition.name or spec.bpmn_name,
+                        created_at=now)
+            _set_timer_due(row, task, due)
+            session.add(row)
     return fired_rows
+
+
+def _set_timer_due(row: Timer, task, due) -> None:
+    if due is PENDING:
+        row.state, row.due_at = TIMER_PENDING, None
+        row.pending_year = task._get_internal_data(PENDING_YEAR_KEY)
+    else:
+        row.state, row.due_at, row.pending_year = TIMER_WAITING, due, None
 
 
 def summary(case: Case, open_tasks: list[HumanTask]) -> dict:

@@ -24,6 +24,7 @@ from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask as SpiffSe
 import forms  # noqa: F401  (registers the built-in task forms)
 from forms.registry import has_form
 
+from app.sla.deadlines import BadLength, Length
 from app.engine import properties as props
 from app.engine import services
 from app.engine.errors import Problem
@@ -149,6 +150,20 @@ def _check_specs(parser: SpiffBpmnParser, process_ids, lines, file_name) -> list
                         f"'{ts.operation_name}' is not registered", ts)
     for pid in process_ids:
         node = parser.get_process_parser(pid).node
+        declared = props.declared_deadlines(process_properties(parser, pid))
+        for name, (length, _title) in declared.items():
+            try:
+                Length.parse(length)
+            except BadLength as e:
+                problems.append(Problem(f"时限 {name}：{e}", file_name, node.sourceline, pid))
+        names = set(declared)
+        tree = [parser.get_spec(pid), *parser.get_subprocess_specs(pid).values()]
+        for ts in (ts for spec in tree if spec is not None for ts in spec.task_specs.values()):
+            for prop in (props.DEADLINE_STARTS, props.DEADLINE_MET, props.PAUSES_DEADLINE):
+                for name in props.deadline_names(ts, prop):
+                    if name != "*" and name not in names:
+                        problem(f"属性 {prop} 引用的时限“{name}”未在流程上声明（deadline.{name}） / "
+                                f"{prop} names undeclared deadline '{name}'", ts)
         value = process_properties(parser, pid).get(props.DEADLINE_WORKING_DAYS)
         if value is not None and not str(value).strip().isdigit():
             problems.append(Problem(

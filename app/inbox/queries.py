@@ -10,16 +10,32 @@ from sqlalchemy.orm import Session
 
 from app.engine.models import HumanTask, ProcessInstance
 from app.sla.calendar import SHANGHAI, CalendarYearMissing, WorkingDayCalendar
-
-AT_RISK_DAYS = 3  # working days left at which a case shows amber
-
+from app.sla.view import AT_RISK_DAYS, DeadlineView, pending_text, primary
+from app.sla.view import views as deadline_views
 
 @dataclass
 class Row:
     task: HumanTask
     instance: ProcessInstance
     days_left: int | None
-    deadline_state: str  # overdue | at_risk | on_time | none | unknown
+    deadline_state: str  # overdue | at_risk | on_time | none | unknown | pending | paused
+    deadline: DeadlineView | None = None  # the case's statutory (or first) deadline
+
+    @property
+    def due_day(self):
+        """The date the row shows: the case's deadline, else the task's due date."""
+        if self.deadline is not None and self.deadline.state not in ("met", "ended"):
+            return self.deadline.due_on
+        return self.task.due_at
+
+    def pending_text(self, lang: str = "zh") -> str | None:
+        """Why the row has no date: the calendar year is missing, or the clock is paused."""
+        d = self.deadline
+        if d is not None and d.state in ("pending", "paused"):
+            return d.text(lang)
+        if (d is None or d.state in ("met", "ended")) and self.task.due_pending_year:
+            return pending_text(self.task.due_pending_year)[1 if lang.startswith("en") else 0]
+        return None
 
 
 def deadline_state(days_left: int | None) -> str:
@@ -53,14 +69,21 @@ def tasks(session: Session, user, scope: str, calendar: WorkingDayCalendar, toda
     if deadline in ("overdue", "at_risk", "on_time"):
         q = q.where(_deadline_filter(calendar, today, deadline))
     found = _page(session, q, after, limit + 1)
+    deadlines = deadline_views(session, {i.id for _, i in found[:limit]}, calendar, today)
     rows = []
     for task, instance in found[:limit]:
-        try:
-            left = days_left(calendar, instance.deadline_at or task.due_at, today)
-            state = deadline_state(left)
-        except CalendarYearMissing:
-            left, state = None, "unknown"
-        rows.append(Row(task, instance, left, state))
+        deadline = primary(deadlines.get(instance.id, []))
+        if deadline is not None and deadline.state in ("pending", "paused"):
+            left, state = None, deadline.state
+        else:
+            try:
+                left = days_left(calendar, instance.deadline_at or task.due_at, today)
+                state = deadline_state(left)
+            except CalendarYearMissing:
+                left, state = None, "unknown"
+            if left is None and task.due_pending_year:
+                state = "pending"
+        rows.append(Row(task, instance, left, state, deadline))
     cursor = None
     if len(found) > limit:
         last = found[limit - 1][0]

@@ -21,6 +21,7 @@ AUDIT_ACTIONS = {
     "release": ("退回", "released"), "reassign": ("改派", "reassigned"), "timer": ("定时器触发", "timer fired"),
     "message": ("收到消息", "message received"), "incident": ("异常", "incident"), "retry": ("重试", "retried"),
     "deploy": ("部署", "deployed"), "cancel": ("撤销", "cancelled"),
+    "deadline": ("办理时限", "deadline"),
 }
 
 
@@ -40,6 +41,29 @@ def label(table: dict, code: str) -> str:
 def _audit_summary(detail) -> str:
     from app.web.common import audit_summary
     return audit_summary(detail)
+
+
+def _length_label(text: str) -> str:
+    from app.sla.deadlines import BadLength, Length
+    try:
+        return Length.parse(text).label(get_locale())
+    except BadLength:
+        return text
+
+
+def _calendar_warning():
+    """The banner of managers and administrators from 60 days before a year not entered."""
+    if not (current_user.is_authenticated and current_user.in_group("manager", "administrator")):
+        return None
+    from app.sla.coverage import years_to_enter
+    from app.web.common import db_session, today
+    years = years_to_enter(db_session(), today())
+    if not years:
+        return None
+    y = years[0]
+    return t(f"{y} 年法定节假日安排尚未录入：涉及 {y} 年的时限将显示为“待定”。请在“工作日历”中粘贴国务院办公厅通知录入。",
+             f"The official holiday schedule for {y} has not been entered: deadlines reaching into "
+             f"{y} show as pending. Paste the State Council notice under Calendar.")
 
 
 def t(zh: str, en: str) -> str:
@@ -90,7 +114,9 @@ def register_web(app: Flask) -> None:
                 "audit_summary": _audit_summary,
                 "case_status": lambda code: label(CASE_STATUSES, code),
                 "task_state": lambda code: label(TASK_STATES, code),
-                "group_label": lambda name: label(GROUPS, name)}
+                "group_label": lambda name: label(GROUPS, name),
+                "length_label": _length_label,
+                "calendar_warning": _calendar_warning}
 
     @app.template_filter("mask")
     def mask_filter(value):

@@ -8,8 +8,7 @@ from sqlalchemy import select
 from app.auth.service import actor_of
 from app.engine import runtime
 from app.engine.models import AuditEvent, HumanTask, Incident, ProcessInstance
-from app.inbox.queries import days_left, deadline_state
-from app.sla.calendar import CalendarYearMissing
+from app.sla.view import views as deadline_views
 from app.web import t
 from app.web.common import (may_view_case, STEP_ERRORS, calendar, case_errors, db_session, lanes_of,
                             startable_processes, today)
@@ -51,17 +50,12 @@ def show(instance_id):
     inst = _instance_or_404(instance_id)
     if not may_view_case(session, current_user, inst):
         abort(403)
-    try:
-        left = days_left(calendar(session), inst.deadline_at, today())
-        state = deadline_state(left)
-    except CalendarYearMissing as e:
-        left, state = None, "unknown"
-        flash(case_errors(e))
+    deadlines = deadline_views(session, [inst.id], calendar(session), today())[inst.id]
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id).order_by(HumanTask.id)).all()
     incidents = session.scalars(select(Incident).where(Incident.instance_id == inst.id).order_by(Incident.id)).all()
     history = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == inst.id).order_by(AuditEvent.id)).all()
     application = _application(session, inst)
-    return render_template("cases/show.html", inst=inst, days_left=left, deadline_state=state, tasks=tasks,
+    return render_template("cases/show.html", inst=inst, deadlines=deadlines, tasks=tasks,
                            incidents=incidents, history=history, application=application)
 
 
@@ -120,6 +114,35 @@ def cancel(instance_id):
     try:
         cancel_case(session, instance_id, actor_of(current_user), reason)
         flash(t("办件已撤销。", "The case was cancelled."))
+    except STEP_ERRORS as e:
+        session.rollback()
+        flash(case_errors(e))
+    return redirect(url_for("cases.show", instance_id=instance_id))
+
+
+@bp.post("/cases/<int:instance_id>/deadline")
+def deadline_clock(instance_id):
+    """时限挂起 / 恢复计时: the case waits for the applicant (补正材料...), or no longer does."""
+    session = db_session()
+    inst = _instance_or_404(instance_id)
+    if not may_view_case(session, current_user, inst):
+        abort(403)
+    name = (request.form.get("name") or "").strip()[:100] or None
+    action = request.form.get("action")
+    reason = (request.form.get("reason") or "").strip()[:200]
+    try:
+        if action == "suspend":
+            if not reason:
+                flash(t("请填写暂停计时的原因（例如：等待申请人补正材料）。",
+                        "Give the reason for pausing the clock (e.g. waiting for documents)."))
+                return redirect(url_for("cases.show", instance_id=instance_id))
+            runtime.suspend_deadline(session, instance_id, reason, actor_of(current_user), name)
+            flash(t("已暂停计时。", "The clock is paused."))
+        elif action == "resume":
+            runtime.resume_deadline(session, instance_id, actor_of(current_user), name)
+            flash(t("已恢复计时，时限已顺延。", "The clock runs again; the deadline moved."))
+        else:
+            abort(400)
     except STEP_ERRORS as e:
         session.rollback()
         flash(case_errors(e))

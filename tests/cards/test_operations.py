@@ -231,8 +231,6 @@ def test_submit_takes_a_blank_card_when_none_is_reserved(session):
 
 def test_mark_overdue_after_notification_changes_nothing(session):
     aid = record(session, channel="outlet")["application_id"]
-    app = session.get(Application, aid)
-    assert app.deadline is not None
     op("sms.notify_pickup")(ctx(session), aid)
     assert op("application.mark_overdue")(ctx(session), aid)["overdue"] is False
 

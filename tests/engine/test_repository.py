@@ -117,7 +117,7 @@ def test_spec_cache_parses_once_per_version(db):
         first = repository.load(s, model.id)
         second = repository.load(s, model.id)
         assert first is second and spec_cache.parses == before + 1
-        assert first.deadline_working_days == 15 and first.summary_fields == ["name", "decision"]
+        assert first.deadlines == {"statutory": ("15 working_days", "法定办结时限")} and first.summary_fields == ["name", "decision"]
         runtime.start_instance(s, "engine_test_review", {}, "C1", CLERK, now=MONDAY)
         assert spec_cache.parses == before + 1
 

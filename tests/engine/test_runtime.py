@@ -15,7 +15,7 @@ from app.engine.errors import (CaseChanged, FormInvalid, FourEyesViolation, Inci
 from app.engine.models import (AuditEvent, HumanTask, Incident, ProcessInstance, Timer)
 from app.engine.repository import spec_cache
 from app.engine.services import ServiceError
-from app.sla import SHANGHAI, CalendarYearMissing
+from app.sla import SHANGHAI
 
 from tests.engine.conftest import (CLERK, CLERK2, MANAGER, MONDAY, REVIEWER, DomainRecord)
 
@@ -314,35 +314,50 @@ def test_failed_operation_rolls_back_its_own_writes(db, behaviour):
         assert db.instance(s, inst.id).status == "running"
 
 
-def test_failure_half_way_leaves_the_case_exactly_as_before(db):
-    """The step fails after a service operation wrote its row (the next task's due date needs
-    a calendar year nobody entered): nothing of the step remains."""
+def test_a_due_date_in_a_year_not_entered_is_pending_not_refused(db):
+    """The next task's due date needs 2099, which nobody entered: the case starts all the same,
+    the task's due date waits for the calendar (待定) instead of being guessed."""
     with db.session() as s:
         start = datetime(2099, 1, 5, 10, tzinfo=SHANGHAI)
-        with pytest.raises(CalendarYearMissing) as err:
-            runtime.start_instance(s, "engine_test_failing", {"ref": "Z9"}, "Z9", CLERK, now=start)
-        assert "2099" in str(err.value)
+        inst = runtime.start_instance(s, "engine_test_failing", {"ref": "Z9"}, "Z9", CLERK, now=start)
+        assert inst.status in ("running", "waiting", "error")
+        assert "first:Z9" in s.scalars(select(DomainRecord.label)).all()
+        pending = s.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id,
+                                                    HumanTask.due_working_days.is_not(None))).all()
+        assert pending and all(t.due_at is None and t.due_pending_year == 2099 for t in pending)
+
+
+def test_failure_half_way_leaves_the_case_exactly_as_before(db, monkeypatch):
+    """The step fails after a service operation wrote its row (saving the timers fails): nothing
+    of the step remains."""
+    import app.engine.sync as sync
+
+    def broken(case):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(sync, "sync_timers", broken)
+    with db.session() as s:
+        with pytest.raises(RuntimeError, match="disk full"):
+            runtime.start_instance(s, "engine_test_failing", {"ref": "Z9"}, "Z9", CLERK, now=MONDAY)
         assert s.scalar(select(func.count()).select_from(ProcessInstance)) == 0
         assert s.scalar(select(func.count()).select_from(DomainRecord)) == 0
         assert s.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action != "deploy")) == 0
 
 
-def test_failure_half_way_through_complete(db, behaviour):
+def test_a_timer_reaching_into_a_year_not_entered_waits_pending(db):
     with db.session() as s:
         inst = runtime.start_instance(s, "engine_test_review", {}, "K1", CLERK,
                                       now=datetime(2026, 12, 1, 10, tzinfo=SHANGHAI))
-        before = db.instance(s, inst.id)
-        state, version = before.state, before.lock_version
         enter = db.task(s, inst.id, "enter")
         # The next task's overdue timer (3 working days) reaches into 2027: not entered.
-        with pytest.raises(CalendarYearMissing):
-            runtime.complete_task(s, enter.id, ENTER, CLERK,
-                                  now=datetime(2026, 12, 30, 11, tzinfo=SHANGHAI))
-        after = db.instance(s, inst.id)
-        assert (after.state, after.lock_version, after.status) == (state, version, "running")
-        assert db.task(s, inst.id, "enter").state == "open"
-        assert audit_actions(s, inst.id) == ["start"]
+        runtime.complete_task(s, enter.id, ENTER, CLERK,
+                              now=datetime(2026, 12, 30, 11, tzinfo=SHANGHAI))
+        assert db.task(s, inst.id, "enter", state="completed")
+        [timer] = s.scalars(select(Timer).where(Timer.instance_id == inst.id)).all()
+        assert (timer.state, timer.due_at, timer.pending_year) == ("pending", None, 2027)
+        # nothing fires on a guessed date, however late it gets
+        assert runtime.fire_due_timers(db.Session, now=datetime(2027, 6, 1, tzinfo=SHANGHAI)) == 0
 
 
 # -- cancel --------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from app.cards.models import BlankCard, Card
 from app.cards.demo import luhn_complete
 from app.cards.states import BlankCardStatus, CardStatus
 from app.engine.errors import FormInvalid, NotCandidate
+from app.sla.models import CaseDeadline
 from app.sla import SHANGHAI, WorkingDayCalendar, deadline_datetime
 from tests.processes.conftest import MANAGER, NOW, OUTLET, WINDOW
 from tests.processes.steps import (OLD_CARD, PICKUP_HOLDER, PICKUP_PROXY, card_by_number,
@@ -38,7 +39,8 @@ def test_happy_path_holder_picks_up(any_case):
     app = c.app
     assert app.channel == "outlet" and app.service_point == "BAOGAI"
     assert app.service_point_name == "宝盖镇代办网点" and app.window == "ICBC-SS"
-    assert app.deadline == date(2026, 8, 24) and c.instance.deadline_at == DEADLINE
+    statutory = CaseDeadline.of(c.s, c.instance.id)
+    assert statutory.due_on == date(2026, 8, 24) and c.instance.deadline_at == DEADLINE
     assert app.number == c.instance.business_key
     # the number is allocated after the checks; the blank card only when the window takes one
     [card] = c.cards()

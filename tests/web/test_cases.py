@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.cards.models import Application, CardJob
 from app.engine.models import Incident, ProcessInstance
+from app.sla.models import CalendarYear
 from app.engine.services import ServiceError, registry
 from app.web import AUDIT_ACTIONS
 from tests.api import (PHOTO, app, application_post, calendar, db, local_today,  # noqa: F401
@@ -194,34 +195,61 @@ def test_manager_may_retry_an_incident(app, web, monkeypatch):
         assert s.get(ProcessInstance, case_id).status == "waiting"
 
 
-def test_starting_when_the_deadline_falls_in_a_year_not_entered_shows_the_error(app, web):
-    """The rest of this year entered as holidays and next year not entered: the outlet's
-    15-working-day deadline cannot be computed. The clerk gets the calendar message, not a
-    server error, and no case is created."""
+TEST_NOTICE = """国务院办公厅关于{year}年部分节假日安排的通知（测试用虚构数据 / made-up test data）
+一、元旦：1月1日放假，共1天。
+"""
+
+
+def test_a_deadline_in_a_year_not_entered_is_pending_until_the_notice_is_pasted(app, web):
+    """The rest of this year entered as holidays and next year not entered: the outlet still
+    accepts the citizen; the deadline shows as pending on the case page and the inbox; the
+    manager pastes the notice and the deadline, with the history line saying why, appears."""
     next_year = make_next_year_missing(app)
     web.login("outlet")
     r = web.post("/start", {"process": "outlet_application"}, page="/start")
-    assert r.status_code == 302 and r.headers["Location"] == "/start"
-    html = web.get("/start").get_data(as_text=True)
-    assert any(f"{next_year} 年的法定节假日安排尚未录入" in m for m in flashes(html))
+    assert r.status_code == 302 and r.headers["Location"].startswith("/tasks/")
     with db(app) as s:
-        assert s.scalar(select(ProcessInstance.id)) is None
-
-
-def test_completing_a_task_when_a_due_date_falls_in_a_missing_year_shows_the_error(app, web):
-    """The outlet's acceptance sets the 15-working-day timer and the window's due date: with
-    next year missing the step cannot run; the clerk reads why and the case stays as it was."""
-    case_id = start(app, "outlet_application", "outlet")
+        case_id = s.scalar(select(ProcessInstance.id))
+    pending = f"待定：{next_year}年法定节假日安排未录入"
+    html = web.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert pending in html and 'data-state="pending"' in html
+    assert pending in web.get("/inbox?scope=mine").get_data(as_text=True)
     task = open_task(app, case_id)
-    next_year = make_next_year_missing(app)
-    web.login("outlet")
     r = web.post(f"/tasks/{task.id}", application_post("chen_xiuying"), page=f"/tasks/{task.id}")
-    assert r.status_code == 302 and r.headers["Location"] == f"/cases/{case_id}"
-    html = web.get(r.headers["Location"]).get_data(as_text=True)
-    assert any(f"{next_year} 年的法定节假日安排尚未录入" in m for m in flashes(html))
-    assert open_task(app, case_id).id == task.id
+    assert r.status_code == 302  # the step runs: nothing waits for the calendar but the dates
+
+    web.login("manager")
+    page = web.get("/calendar").get_data(as_text=True)
+    assert f'data-year="{next_year}" data-source="missing"' in page
+    assert "calendar-warning" in page  # the banner: next year is missing and close
+    notice = TEST_NOTICE.format(year=next_year)
+    preview = web.post("/calendar", {"action": "notice_preview", "notice": notice}, page="/calendar")
+    text = preview.get_data(as_text=True)
+    assert 'id="preview"' in text and 'class="off"' in text and 'id="notice-apply"' in text
+    with db(app) as s:  # a preview enters nothing
+        assert s.get(CalendarYear, next_year) is None
+    r = web.post("/calendar", {"action": "notice_apply", "notice": notice}, page="/calendar")
+    assert r.status_code == 302
     with db(app) as s:
-        assert s.scalar(select(Application.id)) is None
+        due = calendar(s).add_working_days(local_today(), 15)
+        assert due.year == next_year
+    html = web.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert f'<strong id="deadline">{due.isoformat()}</strong>' in html and pending not in html
+    assert f"由 待定（{next_year} 年法定节假日安排未录入） 调整为 {due.isoformat()}：{next_year} 年节假日安排录入" in html
+    assert "calendar-warning" not in web.get("/calendar").get_data(as_text=True)
+
+
+def test_a_notice_that_cannot_be_read_is_refused_with_its_line(app, web):
+    web.login("manager")
+    bad = "国务院办公厅关于2031年部分节假日安排的通知\n一、元旦：1月1日（周五）放假，共1天。\n"  # 1 Jan 2031 is a Wednesday
+    r = web.post("/calendar", {"action": "notice_preview", "notice": bad}, page="/calendar")
+    html = r.get_data(as_text=True)
+    assert 'id="notice-error"' in html and "第 2 行" in html and "不是星期五" in html
+    assert 'id="preview"' not in html
+    r = web.post("/calendar", {"action": "notice_apply", "notice": bad}, page="/calendar")
+    assert r.status_code == 200 and 'id="notice-error"' in r.get_data(as_text=True)
+    with db(app) as s:
+        assert s.get(CalendarYear, 2031) is None
 
 
 def test_case_page_and_photo_are_refused_outside_the_case_lanes(app, web):

@@ -66,7 +66,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         platform.session.remove()
 
     # the domain registers its service operations on import
-    for module in ("app.adapters", "app.cards"):
+    for module in ("app.adapters", "app.cards", "app.sla.operations"):
         importlib.import_module(module)
 
     from app.web import register_web

@@ -34,6 +34,11 @@ def seed_demo_users(session) -> list[tuple[str, str]]:
     return created
 
 
+def _recompute() -> int:
+    from app.engine.recompute import process_calendar_changes
+    return process_calendar_changes(current_app.extensions["sscard"].session_factory)
+
+
 def register_cli(app: Flask) -> None:
     @app.cli.command("init-db")
     def init_db():
@@ -76,7 +81,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("calendar-import")
     @click.argument("path")
     def calendar_import(path):
-        """Enter holidays / make-up days (and whole years) from a JSON file."""
+        """Enter holidays / make-up days (and whole years) from a JSON file; recomputes."""
         from app.sla.importer import CalendarFileError, import_overrides
         session = _session()
         try:
@@ -85,7 +90,56 @@ def register_cli(app: Flask) -> None:
             session.rollback()
             raise click.ClickException(str(e))
         session.commit()
-        click.echo(f"{n} days entered")
+        click.echo(f"{n} days entered; {_recompute()} case(s) recomputed")
+
+    @app.cli.command("calendar-notice")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    @click.option("--json", "as_json", is_flag=True, help="print the days read; change nothing")
+    @click.option("--apply", "apply", is_flag=True, help="enter the year and recompute deadlines")
+    def calendar_notice(path, as_json, apply):
+        """Read the State Council's holiday notice (国务院办公厅关于XXXX年部分节假日安排的通知)."""
+        import json as jsonlib
+        import sys
+        from pathlib import Path
+
+        from app.sla.entry import enter_notice
+        from app.sla.notice import NoticeError, parse_notice
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+            notice = parse_notice(text)
+        except (OSError, UnicodeDecodeError) as e:
+            click.echo(f"无法读取文件 / cannot read the file: {e}", err=True)
+            sys.exit(2)
+        except NoticeError as e:
+            click.echo(str(e), err=True)
+            sys.exit(2)
+        if as_json:
+            click.echo(jsonlib.dumps(notice.as_json(), ensure_ascii=False))
+        if apply:
+            session = _session()
+            enter_notice(session, notice, "cli")
+            session.commit()
+            click.echo(f"{notice.year}: {len(notice.days)} days entered; "
+                       f"{_recompute()} case(s) recomputed", err=as_json)
+        elif not as_json:
+            off = sum(1 for w in notice.days.values() if not w)
+            click.echo(f"{notice.year}: {off} days off, {len(notice.days) - off} make-up working "
+                       f"days (nothing entered; --apply enters, --json prints them)")
+
+    @app.cli.command("calendar-status")
+    def calendar_status():
+        """Which years the working-day calendar covers, and from where."""
+        from datetime import datetime
+
+        from app.sla import SHANGHAI
+        from app.sla.coverage import status_years, year_sources, years_to_enter
+        session = _session()
+        today = datetime.now(SHANGHAI).date()
+        for year, source in year_sources(session, status_years(today)).items():
+            click.echo(f"{year} {source}")
+        for year in years_to_enter(session, today):
+            click.echo(f"warning: {year} is missing: enter it before 1 January "
+                       f"(flask --app app calendar-notice FILE --apply)", err=True)
 
     @app.cli.command("create-user")
     @click.argument("username")

@@ -10,6 +10,7 @@ from forms.registry import UnknownFormKey, all_form_keys, get_form, has_form, re
 
 from forms import application  # noqa: E402,F401  (registers ApplicationForm)
 from forms import instant_issuance, outlet  # noqa: E402,F401  (procedure task forms)
+from forms import calendar  # noqa: E402,F401  (the calendar-entry task)
 
 __all__ = [
     "T", "TaskForm", "UnknownFormKey", "all_form_keys", "current_locale", "get_form",

@@ -30,6 +30,8 @@ case completes.
 """
 from __future__ import annotations
 
+import re
+
 FORM_KEY = "formKey"
 DUE_WORKING_DAYS = "dueWorkingDays"
 NOT_SAME_AS = "notSameAs"
@@ -92,6 +94,19 @@ def split_list(value: str | None) -> list[str]:
 def not_same_as(task_spec) -> list[str]:
     """BPMN ids of the tasks whose performer may not do this one (四眼原则)."""
     return split_list(properties(task_spec).get(NOT_SAME_AS))
+
+
+TITLE_TEMPLATE = "titleTemplate"
+_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,40})\}")
+
+
+def task_title(task) -> str:
+    """A task's title: ``titleTemplate`` with ``{field}`` filled from its data (plain
+    substitution, never str.format), else the element's name."""
+    template = properties(task.task_spec).get(TITLE_TEMPLATE)
+    if not template:
+        return title(task.task_spec)
+    return _FIELD.sub(lambda m: str(task.data.get(m.group(1), m.group(0)))[:60], template)[:500]
 
 
 def title(task_spec) -> str:

@@ -23,6 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.engine.recompute import process_calendar_changes
 from app.engine.timers import fire_due_timers
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,23 @@ DEFAULT_INTERVAL = 2.0  # seconds
 JOB_ID = "sscard-fire-due-timers"
 
 
+#: Extra work for each round, added by plugins: ``fn(session_factory)`` (e.g. the calendar's
+#: "enter next year" task). A failing one is logged and does not stop the timers.
+ROUND_HOOKS: list[Callable[[Callable[[], Session]], None]] = []
+
+
 def _job(session_factory: Callable[[], Session], limit: int) -> None:
+    # A calendar change not yet applied (the process entering it crashed) is finished first,
+    # so timers fire on the dates it gives.
+    try:
+        process_calendar_changes(session_factory)
+    except Exception:
+        log.exception("calendar changes not applied this round")
+    for hook in ROUND_HOOKS:
+        try:
+            hook(session_factory)
+        except Exception:
+            log.exception("scheduler hook %s failed", getattr(hook, "__name__", hook))
     # Keep firing while full batches come back, so a backlog drains within one run.
     while True:
         fired = fire_due_timers(session_factory, limit=limit)
@@ -80,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         pass
 
 
-DEFAULT_PLUGINS = ("app.adapters", "app.cards")
+DEFAULT_PLUGINS = ("app.adapters", "app.cards", "app.sla.operations")
 
 
 def _register_operations() -> None:

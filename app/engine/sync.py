@@ -59,7 +59,7 @@ def sync_human_tasks(case: Case) -> list[HumanTask]:
             continue
         spec = task.task_spec
         row = HumanTask(instance_id=instance.id, task_guid=guid,
-                        task_name=spec.bpmn_id or spec.name, title=props.title(spec),
+                        task_name=spec.bpmn_id or spec.name, title=props.task_title(task),
                         form_key=props.form_key(spec), lane=spec.lane, group=spec.lane,
                         state=OPEN, due_working_days=props.due_working_days(spec),
                         created_at=case.now)

@@ -14,6 +14,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+from .entry import record_change
 from .overrides import DbOverrides
 
 
@@ -29,7 +30,7 @@ def import_overrides(session, path: str | Path, entered_by: str = "import") -> i
         raise CalendarFileError(f"工作日历文件无法读取：{e} (calendar file unreadable)") from e
     if not isinstance(data, dict):
         raise CalendarFileError("工作日历文件应为按年份组织的对象 (calendar file must map years to entries)")
-    store, count = DbOverrides(session), 0
+    store, count, changed = DbOverrides(session), 0, []
     for year_text, entry in data.items():
         try:
             year = int(year_text)
@@ -41,6 +42,10 @@ def import_overrides(session, path: str | Path, entered_by: str = "import") -> i
                 raise CalendarFileError(f"{day}：不属于 {year} 年或取值不是 true/false (wrong year or value)")
             store.set_day(day, working, (entry.get("notes") or {}).get(day.isoformat()))
             count += 1
+            changed.append(day)
         if entry.get("complete"):
             store.mark_year(year, entered_by, complete=True)
+            changed += [date(year, 1, 1), date(year, 12, 31)]
+    if changed:  # the recomputation job moves what these days affect
+        record_change(session, min(changed), max(changed), "工作日历文件导入", entered_by)
     return count

@@ -146,7 +146,8 @@ def complete_task(session: Session, human_task_id: int, data: dict | None, actor
             cleaned = _validated(row.form_key, data) if row.form_key else {}
             case = load_case(session, instance, actor, moment)
             task = _workflow_task(case, row)
-            task.task_spec.add_data_from_form(task, cleaned)
+            # a bpmn:manualTask has no add_data_from_form: its (form) data merges at top level
+            getattr(task.task_spec, "add_data_from_form", lambda t, d: t.data.update(d))(task, cleaned)
             if row.assignee_id is None:  # auto-claim
                 row.assignee_id, row.assignee_name = actor.user_id, \
                     actor.display_name or actor.username

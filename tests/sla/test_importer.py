@@ -17,7 +17,8 @@ import app.sla.models  # noqa: F401
 @pytest.fixture
 def session():
     engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine, tables=[Base.metadata.tables["calendar_day"], Base.metadata.tables["calendar_year"]])
+    Base.metadata.create_all(engine, tables=[Base.metadata.tables[t] for t in
+                                             ("calendar_day", "calendar_year", "calendar_change")])
     with Session(engine) as s:
         yield s
 

@@ -78,6 +78,13 @@ def register_cli(app: Flask) -> None:
         for username, name in users:
             click.echo(f"  {username:10s} {name}")
 
+    @app.cli.command("seed-demo-cases")
+    def seed_demo_cases_cmd():
+        """Demo outlet cases with their deadline running and paused (after deploy)."""
+        from app.cards.demo_cases import seed_demo_cases
+        ids = seed_demo_cases(_session()())  # the Session itself: steps need it
+        click.echo(f"{len(ids)} demo case(s) started")
+
     @app.cli.command("calendar-import")
     @click.argument("path")
     def calendar_import(path):

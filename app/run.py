@@ -38,7 +38,7 @@ def main() -> int:
     app = create_app()
     upgrade(app.config["DATABASE_URL"])
     runner = app.test_cli_runner()
-    commands = [["seed-demo"], ["deploy"]]
+    commands = [["seed-demo"], ["deploy"], ["seed-demo-cases"]]
     if os.environ.get("SSCARD_CALENDAR_OVERRIDES"):
         commands.append(["calendar-import", os.environ["SSCARD_CALENDAR_OVERRIDES"]])
     for command in commands:

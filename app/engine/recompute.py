@@ -84,7 +84,8 @@ def recompute_case(session: Session, instance_id: int, reason: str,
                          due_at=timer.due_at.isoformat() if timer.due_at else None)
         for kind, name, text in lines:
             audit.record(session, "deadline", CALENDAR, instance_id=instance_id,
-                         task_name=name if kind == "task" else None, deadline=name,
+                         task_name=name if kind == "task" else None,
+                         deadline=name if kind == "deadline" else None,
                          reason=reason, text_zh=text)
         return bool(lines)
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 import app.cards  # noqa: F401  (tables and service operations)
+import app.sla.operations  # noqa: F401  (the calendar procedure's operation)
 import app.engine.models  # noqa: F401
 from app.cards import jobs
 from app.cards.demo import seed_demo

@@ -82,7 +82,8 @@ def test_outlet_case_shows_its_deadline_and_working_days_left(app, web):
         case_id = s.scalar(select(ProcessInstance.id))
         assert s.get(ProcessInstance, case_id).deadline_at.date() <= expected
     task_page = web.get(location).get_data(as_text=True)
-    assert f"法定时限 {expected.isoformat()}" in task_page
+    assert f"办理时限（受理至通知领卡） {expected.isoformat()} " in task_page
+    assert 'data-deadline="statutory">剩余 15 个工作日</span>' in task_page
 
     html = web.get(f"/cases/{case_id}").get_data(as_text=True)
     assert f'<strong id="deadline">{expected.isoformat()}</strong>' in html

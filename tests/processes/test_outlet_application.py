@@ -13,6 +13,7 @@ from app.cards.demo import luhn_complete
 from app.cards.states import BlankCardStatus, CardStatus
 from app.engine.errors import FormInvalid, NotCandidate
 from app.sla.models import CaseDeadline
+from app.sla.view import views
 from app.sla import SHANGHAI, WorkingDayCalendar, deadline_datetime
 from tests.processes.conftest import MANAGER, NOW, OUTLET, WINDOW
 from tests.processes.steps import (OLD_CARD, PICKUP_HOLDER, PICKUP_PROXY, card_by_number,
@@ -81,6 +82,15 @@ def test_happy_path_holder_picks_up(any_case):
     assert c.data()["notified"]["on_time"] is True
     assert c.data()["notified"]["mobile"] == "138****1234"
     assert c.cards()[0].status == CardStatus.NOT_ACTIVATED
+    # the 15 working days end at the notification (S §1.3-2): met on time, with the date;
+    # waiting for the applicant to collect never makes the case overdue
+    statutory = CaseDeadline.of(c.s, c.instance.id)
+    assert (statutory.state, statutory.met_late) == ("met", False)
+    assert statutory.met_on == c.now.astimezone(SHANGHAI).date()
+    assert c.instance.deadline_at is None
+    with c.Session() as s:
+        [view] = views(s, [c.instance.id], WorkingDayCalendar(), date(2026, 12, 1))[c.instance.id]
+    assert view.state == "met" and "按时完成" in view.text()
 
     c.complete("pickup", PICKUP_HOLDER, OUTLET)
     assert c.instance.status == "completed"
@@ -159,6 +169,8 @@ def test_deadline_passes_before_the_card_is_at_the_outlet(any_case):
     c.complete("send_to_outlet", {"card_checked": True}, WINDOW)
     c.complete("receive_at_outlet", {"received": True}, OUTLET)
     assert c.data()["notified"]["on_time"] is False and c.app.overdue is True
+    statutory = CaseDeadline.of(c.s, c.instance.id)
+    assert (statutory.state, statutory.met_late, statutory.due_on) == ("met", True, date(2026, 8, 24))
     c.complete("pickup", PICKUP_HOLDER, OUTLET)
     assert c.instance.status == "completed" and c.app.status == "picked_up"
 

@@ -36,6 +36,16 @@ class Case:
         self.engine.context.deadlines = self.deadlines  # for deadline() in timer expressions
 
 
+def current_data(workflow: BpmnWorkflow) -> dict:
+    """The case's data now: of the task that ran last, in the top process or in a sub-process
+    (a call activity keeps its data to itself until it ends)."""
+    last = [w.last_task for w in (workflow, *workflow.subprocesses.values())
+            if w.last_task is not None]
+    if not last:
+        return {}
+    return dict(max(last, key=lambda t: t.last_state_change).data)
+
+
 def lock_instance(session: Session, instance_id: int, *, skip_locked: bool = False,
                   active: bool = True) -> ProcessInstance | None:
     """The case row, locked for this transaction (PostgreSQL ``FOR UPDATE``; SQLite has no row
@@ -65,5 +75,6 @@ def make_engine(session: Session, actor: Actor, instance: ProcessInstance) -> Pl
 def load_case(session: Session, instance: ProcessInstance, actor: Actor, now: datetime) -> Case:
     model = repository.load(session, instance.model_id)
     engine = make_engine(session, actor, instance)
-    workflow = load_state(instance.state, model.spec, model.subprocess_specs, engine)
+    specs = repository.workflow_specs(session, model, instance.call_bindings)
+    workflow = load_state(instance.state, model.spec, specs, engine)
     return Case(session, instance, model, engine, workflow, actor, now)

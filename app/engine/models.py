@@ -74,6 +74,9 @@ class ProcessInstance(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)  # 法定时限
+    # {called process id: model id}: the versions of processes in other files this case calls,
+    # bound when it started (see repository.bind_calls)
+    call_bindings: Mapped[dict | None] = mapped_column(JSON)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     model: Mapped[ProcessModel] = relationship(lazy="select")

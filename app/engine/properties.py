@@ -96,6 +96,9 @@ def not_same_as(task_spec) -> list[str]:
     return split_list(properties(task_spec).get(NOT_SAME_AS))
 
 
+CALLED_VERSION = "calledVersion"  # on a callActivity: pin the called model's version
+CALLER_LANE = "callerLane"        # on a shared sub-process: its tasks take the caller's lane
+
 TITLE_TEMPLATE = "titleTemplate"
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,40})\}")
 

@@ -20,10 +20,11 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent as Sta
 
 from app.engine import audit, clock
 from app.engine import properties as props
-from app.engine.errors import ModelInvalid, ProcessNotFound
+from app.engine.errors import ModelInvalid, Problem, ProcessNotFound
 from app.engine.models import ProcessModel
 from app.engine.services import Actor
-from app.engine.validation import ParsedFile, parse_bpmn, process_properties
+from app.engine.validation import (ExternalCall, ParsedFile, own_subprocess_specs, parse_bpmn,
+                                   process_properties)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class LoadedModel:
     subprocess_specs: dict
     process_properties: dict[str, str] = field(default_factory=dict)
     start_properties: dict[str, str] = field(default_factory=dict)
+    external_calls: tuple[ExternalCall, ...] = ()  # call activities into other files
 
     def case_property(self, name: str) -> str | None:
         """A case-level property: the start event's wins over the process's."""
@@ -66,9 +68,10 @@ def _loaded(model: ProcessModel, parsed: ParsedFile) -> LoadedModel:
         if isinstance(ts, StartEventMixin) and props.properties(ts):
             start_props = dict(props.properties(ts))
             break
-    return LoadedModel(model.id, key, model.version, model.sha256, spec,
-                       parser.get_subprocess_specs(key),
-                       process_properties(parser, key), start_props)
+    own, _external = own_subprocess_specs(parser, key)
+    calls = tuple(c for c in parsed.external_calls if c.caller == key)
+    return LoadedModel(model.id, key, model.version, model.sha256, spec, own,
+                       process_properties(parser, key), start_props, calls)
 
 
 class SpecCache:
@@ -162,6 +165,70 @@ def load(session: Session, model_id: int) -> LoadedModel:
     return spec_cache.get(model)
 
 
+# -- call activities across files (跨文件调用子流程) ---------------------------------------------
+#
+# Version binding: a case binds each process it calls (and those they call) when it starts: to
+# the version pinned on the call activity (``calledVersion``), else to the latest deployed
+# version at that moment. The binding is stored with the case (``call_bindings``), so a case
+# keeps running on the versions it started with while new cases take newer ones.
+
+def _called_model(session: Session, call: ExternalCall) -> ProcessModel:
+    if call.version is None:
+        found = latest_model(session, call.called)
+    else:
+        found = session.scalars(select(ProcessModel).where(
+            ProcessModel.key == call.called, ProcessModel.version == call.version)).first()
+    if found is None:
+        raise ProcessNotFound(call.called if call.version is None
+                              else f"{call.called} v{call.version}")
+    return found
+
+
+def bind_calls(session: Session, model: LoadedModel) -> dict[str, int]:
+    """{called process id: model id} for every process the model calls, transitively."""
+    bindings: dict[str, int] = {}
+    pending = list(model.external_calls)
+    while pending:
+        call = pending.pop()
+        if call.called in bindings:
+            continue
+        called = load(session, _called_model(session, call).id)
+        bindings[call.called] = called.model_id
+        pending += called.external_calls
+    return bindings
+
+
+def workflow_specs(session: Session, model: LoadedModel, bindings: dict | None) -> dict:
+    """The sub-process specs a case of ``model`` runs with: its own file's, and those of the
+    processes it called as bound at its start."""
+    specs = dict(model.subprocess_specs)
+    for key, model_id in (bindings or {}).items():
+        called = load(session, int(model_id))
+        specs[key] = called.spec
+        for sub_key, sub in called.subprocess_specs.items():
+            specs.setdefault(sub_key, sub)
+    return specs
+
+
+def _check_calls(session: Session, parsed: list[ParsedFile]) -> list[Problem]:
+    """A call to a process neither deployed nor deployed together is refused (file, line)."""
+    together = {pid for pf in parsed for pid in pf.process_ids}
+    problems = []
+    for pf in parsed:
+        for call in pf.external_calls:
+            if call.version is None and (call.called in together or latest_model(session, call.called)):
+                continue
+            if call.version is not None and session.scalar(select(ProcessModel.id).where(
+                    ProcessModel.key == call.called, ProcessModel.version == call.version)):
+                continue
+            what = call.called if call.version is None else f"{call.called} 第 {call.version} 版"
+            problems.append(Problem(
+                f"调用活动引用的流程“{what}”未部署 / call activity '{call.element_id}' calls "
+                f"'{call.called}'{'' if call.version is None else f' v{call.version}'}, which is "
+                f"not deployed", pf.file_name, call.line, call.element_id))
+    return problems
+
+
 def _as_text(xml: str | bytes) -> str:
     return xml.decode("utf-8") if isinstance(xml, (bytes, bytearray)) else xml
 
@@ -194,6 +261,7 @@ def _deploy(session: Session, files: list[tuple[str, str]], actor: Actor,
             commit: bool) -> list[ProcessModel]:
     parsed = [(parse_bpmn(xml, name), xml) for name, xml in files]
     problems = [p for pf, _ in parsed for p in pf.problems]
+    problems += _check_calls(session, [pf for pf, _ in parsed if not pf.problems])
     if problems:
         raise ModelInvalid(problems)
     for attempt in (1, 2):

@@ -27,7 +27,7 @@ from forms.base import validate_data
 from forms.registry import get_form
 
 from app.engine import audit, clock, repository
-from app.engine.case import Case, load_case, lock_instance, make_engine
+from app.engine.case import Case, current_data, load_case, lock_instance, make_engine
 from app.engine.errors import (CaseChanged, EngineError, FormInvalid,  # noqa: F401  (re-exported)
                                FourEyesViolation, IncidentNotFound, IncidentNotOpen,
                                DeadlineNotPaused, DeadlineNotRunning,
@@ -96,13 +96,16 @@ def start_instance(session: Session, process_key: str, data: dict | None,
         if model.start_form_key:
             data = _validated(model.start_form_key, data)
         json.dumps(data)  # task data must stay JSON: refuse early and clearly
+        bindings = repository.bind_calls(session, model)
         instance = ProcessInstance(model_id=model.model_id, process_key=model.key,
                                    business_key=business_key, status=RUNNING, state="{}",
-                                   summary={}, started_at=moment, started_by=actor.username)
+                                   summary={}, started_at=moment, started_by=actor.username,
+                                   call_bindings=bindings or None)
         session.add(instance)
         session.flush()  # the id, for service operations and rows
         engine = make_engine(session, actor, instance)
-        workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=engine)
+        workflow = BpmnWorkflow(model.spec, repository.workflow_specs(session, model, bindings),
+                                script_engine=engine)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
         case = Case(session, instance, model, engine, workflow, actor, moment)
@@ -371,7 +374,7 @@ def task_data(session: Session, human_task_id: int) -> dict:
 def instance_data(session: Session, instance_id: int) -> dict:
     """The case's current data (of its most recently run task). Read-only, no commit."""
     workflow = _read_case(session, instance_id).workflow
-    return dict(workflow.last_task.data) if workflow.last_task is not None else {}
+    return current_data(workflow)
 
 
 def working_days_left(instance: ProcessInstance, today: date | datetime | None = None,

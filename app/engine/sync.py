@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from app.engine import properties as props
-from app.engine.case import Case
+from app.engine.case import Case, current_data
 from app.engine.db import plain
 from app.engine.deadlines import PENDING_TIME, PENDING_YEAR_KEY
 from app.engine.models import (COMPLETED, ERROR, OPEN, RUNNING, TIMER_CANCELLED, TIMER_FIRED,
@@ -37,6 +37,18 @@ def _task_state(case: Case, guid: str) -> int | None:
         return case.workflow.get_task_from_id(UUID(guid)).state
     except (TaskNotFoundException, KeyError, ValueError):
         return None
+
+
+def effective_lane(case: Case, task) -> str | None:
+    """The task's lane, or — in a shared sub-process (``callerLane``) or an embedded one —
+    the lane of the activity that runs it, outwards."""
+    current = task
+    while current is not None:
+        if current.task_spec.lane:
+            return current.task_spec.lane
+        parent_id = current.workflow.parent_task_id
+        current = case.workflow.get_task_from_id(parent_id) if parent_id is not None else None
+    return None
 
 
 def sync_human_tasks(case: Case) -> list[HumanTask]:
@@ -58,9 +70,10 @@ def sync_human_tasks(case: Case) -> list[HumanTask]:
         if guid in known:
             continue
         spec = task.task_spec
+        lane = effective_lane(case, task)
         row = HumanTask(instance_id=instance.id, task_guid=guid,
                         task_name=spec.bpmn_id or spec.name, title=props.task_title(task),
-                        form_key=props.form_key(spec), lane=spec.lane, group=spec.lane,
+                        form_key=props.form_key(spec), lane=lane, group=lane,
                         state=OPEN, due_working_days=props.due_working_days(spec),
                         created_at=case.now)
         cal = cal or calendar(case)
@@ -165,7 +178,7 @@ def summary(case: Case, open_tasks: list[HumanTask]) -> dict:
     """What lists show without loading the workflow: open task titles and the fields named in
     the process property ``summaryFields``."""
     wf = case.workflow
-    data = dict(wf.last_task.data) if wf.last_task is not None else {}
+    data = current_data(wf)
     result = {"open_tasks": sorted({row.title for row in open_tasks})}
     for name in case.model.summary_fields:
         if name in data:

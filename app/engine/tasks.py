@@ -58,7 +58,8 @@ def task_spec(session: Session, row: HumanTask, model_id: int | None = None):
     if model_id is None:
         model_id = row.instance.model_id
     model = repository.load(session, model_id)
-    specs = [model.spec, *model.subprocess_specs.values()]
+    bindings = row.instance.call_bindings if row.instance is not None else None
+    specs = [model.spec, *repository.workflow_specs(session, model, bindings).values()]
     for spec in specs:
         if spec is not None and row.task_name in spec.task_specs:
             return spec.task_specs[row.task_name]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask as ManualTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
@@ -50,6 +51,16 @@ _EXPRESSIONS = (
 )
 
 
+@dataclass(frozen=True)
+class ExternalCall:
+    """A call activity whose called process is in another file (调用其他文件的子流程)."""
+    caller: str          # process id of the calling process
+    called: str          # process id called
+    version: int | None  # pinned version (``calledVersion``), else the latest at case start
+    element_id: str
+    line: int | None
+
+
 @dataclass
 class ParsedFile:
     """A BPMN file that passed validation: its parser and its executable process ids."""
@@ -58,6 +69,27 @@ class ParsedFile:
     parser: SpiffBpmnParser
     process_ids: list[str]
     problems: list[Problem] = field(default_factory=list)
+    external_calls: list[ExternalCall] = field(default_factory=list)
+
+
+def own_subprocess_specs(parser: SpiffBpmnParser, process_id: str) -> tuple[dict, set[str]]:
+    """(specs of the sub-processes defined in this file, ids of processes called in others)."""
+    found = parser.get_subprocess_specs(process_id, require_call_activity_specs=False)
+    own = {k: v for k, v in found.items() if v is not None}
+    return own, {k for k, v in found.items() if v is None}
+
+
+def external_calls(parser: SpiffBpmnParser, process_id: str, lines: dict) -> list[ExternalCall]:
+    own, missing = own_subprocess_specs(parser, process_id)
+    calls = []
+    for spec in [parser.get_spec(process_id), *own.values()]:
+        for ts in spec.task_specs.values():
+            if isinstance(ts, SubWorkflowTaskMixin) and ts.spec in missing:
+                pinned = props.properties(ts).get(props.CALLED_VERSION)
+                version = int(pinned) if pinned and str(pinned).strip().isdigit() else None
+                calls.append(ExternalCall(process_id, ts.spec, version, ts.bpmn_id,
+                                          lines.get(ts.bpmn_id)))
+    return calls
 
 
 def _to_bytes(xml: str | bytes) -> bytes:
@@ -113,9 +145,16 @@ def _check_lanes(doc, file_name: str) -> list[Problem]:
 def _check_specs(parser: SpiffBpmnParser, process_ids, lines, file_name) -> list[Problem]:
     problems: list[Problem] = []
     specs = {}
+    shared = set()
     for pid in process_ids:
         specs[pid] = parser.get_spec(pid)
-        specs.update(parser.get_subprocess_specs(pid))
+        if _process_caller_lane(parser, pid):
+            shared.add(pid)
+        own, _external = own_subprocess_specs(parser, pid)
+        for key, sub in own.items():
+            specs[key] = sub
+            if pid in shared:
+                shared.add(key)
 
     def problem(msg, task_spec):
         bpmn_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
@@ -133,7 +172,7 @@ def _check_specs(parser: SpiffBpmnParser, process_ids, lines, file_name) -> list
                     problem(f"属性 {name} 必须是非负整数 / property {name} must be a whole "
                             f"number >= 0 (got {p[name]!r})", ts)
             if isinstance(ts, (UserTaskMixin, ManualTaskMixin)):
-                if not ts.lane:
+                if not ts.lane and spec.name not in shared:
                     problem("人工任务不在任何泳道（岗位）中 / user task is in no lane (group)", ts)
                 key = props.form_key(ts)
                 if key is None and isinstance(ts, UserTaskMixin):
@@ -157,7 +196,7 @@ def _check_specs(parser: SpiffBpmnParser, process_ids, lines, file_name) -> list
             except BadLength as e:
                 problems.append(Problem(f"时限 {name}：{e}", file_name, node.sourceline, pid))
         names = set(declared)
-        tree = [parser.get_spec(pid), *parser.get_subprocess_specs(pid).values()]
+        tree = [parser.get_spec(pid), *own_subprocess_specs(parser, pid)[0].values()]
         for ts in (ts for spec in tree if spec is not None for ts in spec.task_specs.values()):
             for prop in (props.DEADLINE_STARTS, props.DEADLINE_MET, props.PAUSES_DEADLINE):
                 for name in props.deadline_names(ts, prop):
@@ -171,6 +210,11 @@ def _check_specs(parser: SpiffBpmnParser, process_ids, lines, file_name) -> list
                 f"{props.DEADLINE_WORKING_DAYS} must be a whole number >= 0 (got {value!r})",
                 file_name, node.sourceline, pid))
     return problems
+
+
+def _process_caller_lane(parser: SpiffBpmnParser, process_id: str) -> bool:
+    value = process_properties(parser, process_id).get(props.CALLER_LANE, "")
+    return str(value).strip().lower() == "true"
 
 
 def process_properties(parser: SpiffBpmnParser, process_id: str) -> dict[str, str]:
@@ -210,6 +254,7 @@ def parse_bpmn(xml: str | bytes, file_name: str) -> ParsedFile:
             problems.append(Problem("文件中没有可执行流程（isExecutable=\"true\"） / no "
                                     "executable process in the file", file_name, doc.sourceline))
         problems += _check_specs(parser, process_ids, lines, file_name)
+        calls = [c for pid in process_ids for c in external_calls(parser, pid, lines)]
     except ValidationException as err:
         line = err.line_number or lines.get(err.id) or None
         problems.append(Problem(f"流程无法解析 / cannot build the process: {err}", file_name,
@@ -217,6 +262,8 @@ def parse_bpmn(xml: str | bytes, file_name: str) -> ParsedFile:
     except Exception as err:  # the parser has other failure modes (KeyError, ...)
         problems.append(Problem(f"流程无法解析 / cannot build the process: "
                                 f"{type(err).__name__}: {err}", file_name))
+    else:
+        return ParsedFile(file_name, parser, process_ids, problems, calls)
     return ParsedFile(file_name, parser, process_ids, problems)
 
 

@@ -379,7 +379,8 @@ def outlet(tmp_path):
     with Session() as session:
         seed_demo(session)
         session.commit()
-        repository.deploy_file(session, PROCESSES / "outlet_application.bpmn", PLATFORM_ADMIN)
+        repository.deploy_file(session, PROCESSES / "shared" / "applicant_checks.bpmn", PLATFORM_ADMIN)
+        repository.deploy_file(session, PROCESSES / "application" / "outlet_application.bpmn", PLATFORM_ADMIN)
     opened = []
 
     def make(now: datetime) -> OutletCase:

@@ -117,7 +117,7 @@ def test_sms_outbox_is_refused_to_other_roles(web, username):
 
 # -- process models ----------------------------------------------------------------------------------
 
-INSTANT = (PROCESSES / "instant_issuance.bpmn").read_text(encoding="utf-8")
+INSTANT = (PROCESSES / "application" / "instant_issuance.bpmn").read_text(encoding="utf-8")
 
 
 def upload(web, name: str, text: str | bytes):

@@ -1,7 +1,6 @@
 """The Flask platform 社保卡制发业务平台: create_app factory."""
 from __future__ import annotations
 
-import importlib
 import logging
 
 from flask import Flask, g, request, session as http_session
@@ -25,7 +24,7 @@ class Platform:
         self.engine = make_engine(app.config["DATABASE_URL"])
         self.session_factory = make_session_factory(self.engine)
         self.session = scoped(self.session_factory)
-        self.scheduler = None
+        self.families = []  # the procedure families (app.procedures), loaded once
 
 
 def db_session():
@@ -65,9 +64,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     def remove_session(_exc):
         platform.session.remove()
 
-    # the domain registers its service operations on import
-    for module in ("app.adapters", "app.cards", "app.sla.operations"):
-        importlib.import_module(module)
+    # every family registers its tables, operations, forms and rounds (the scheduler and the
+    # workers load the same list, plus SSCARD_ENGINE_PLUGINS)
+    from app.procedures import load_families
+    platform.families = load_families()
 
     from app.web import register_web
     register_web(app)

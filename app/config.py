@@ -27,7 +27,7 @@ def load(overrides: dict | None = None) -> dict:
         # Embedded default: SQLite in instance/; production: DATABASE_URL=postgresql+psycopg://...
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'sscard.db'}"),
         "PROCESSES_DIR": os.environ.get("SSCARD_PROCESSES", str(ROOT / "processes")),
-        # Fire BPMN timers from the web process (default) or from `python -m app.engine.scheduler`.
+        # Fire BPMN timers from the web process (default) or from `python -m app.scheduler`.
         "SCHEDULER_IN_PROCESS": os.environ.get("SSCARD_SCHEDULER", "web") == "web",
         "SCHEDULER_INTERVAL": float(os.environ.get("SSCARD_SCHEDULER_INTERVAL", "2")),
         "STATION_TOKEN": os.environ.get("SSCARD_STATION_TOKEN", ""),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from stdnum import numdb
 from stdnum.cn import ric
@@ -24,13 +24,8 @@ from forms.photo import MAX_PHOTO_BYTES, Photo, PhotoInfo, check_photo, load_pho
 
 GUARDIAN_AGE = 16  # 16周岁以下的申请人 need a guardian
 NAME_MAX_BYTES = 30  # EF06 tag 09: 30 bytes GBK
-CHINA_TZ = timezone(timedelta(hours=8))  # no daylight saving in China
-
-
-def today() -> date:
-    """Today's date in China. Clerks work in UTC+8; a server clock in UTC would otherwise
-    call today's applications "in the future" every morning before 08:00."""
-    return datetime.now(CHINA_TZ).date()
+from app.common.clock import CHINA_TZ  # noqa: E402,F401  (forms may use app.common)
+from app.common.clock import china_today as today  # noqa: E402
 
 
 def _compact(value: object) -> str:

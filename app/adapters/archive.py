@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hardware.profile import mask
+from app.common.masking import mask_id
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class EmbeddedCardArchive(CardArchive):
         card.stopped_at = (self.now or utcnow)()
         card.stop_reason = reason
         self.session.flush()  # the new card may need the unique index slot at once
-        log.info("card %s of %s stopped by %s", _record(card).card_number_masked, mask(card.ssn), by)
+        log.info("card %s of %s stopped by %s", _record(card).card_number_masked, mask_id(card.ssn), by)
         return _record(card)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Boolean, Date, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db import Base
-from hardware.profile import mask
+from app.common.masking import mask_id
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class PoliceRegisterPerson(Base):
     has_second_gen_id: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def __repr__(self) -> str:
-        return f"<PoliceRegisterPerson {mask(self.id_number)}>"
+        return f"<PoliceRegisterPerson {mask_id(self.id_number)}>"
 
 
 class EmbeddedPoliceRegister(PoliceRegister):
@@ -124,7 +124,7 @@ class EmbeddedPoliceRegister(PoliceRegister):
             reasons.append(Reason.of("birth_date_differs"))
         if not person.has_second_gen_id:
             reasons.append(Reason.of("no_second_gen_id"))
-        log.info("police check %s: %s", mask(number), "match" if not reasons else
+        log.info("police check %s: %s", mask_id(number), "match" if not reasons else
                  ",".join(r.code for r in reasons))
         if reasons:
             return VerifyResult(False, reasons)

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hardware.profile import mask
+from app.common.masking import mask_id
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class BlankCardRecord:
 
     @property
     def bank_card_number_masked(self) -> str:
-        return mask(self.bank_card_number)
+        return mask_id(self.bank_card_number)
 
 
 class StockError(Exception):
@@ -118,7 +118,7 @@ class EmbeddedCardStock(CardStock):
         blank.reserved_for = application_id
         blank.reserved_at = self._now()
         self.session.flush()
-        log.info("blank card %s reserved at %s", mask(blank.bank_card_number), window)
+        log.info("blank card %s reserved at %s", mask_id(blank.bank_card_number), window)
         return _record(blank)
 
     def reserved_for(self, application_id: int) -> BlankCardRecord | None:

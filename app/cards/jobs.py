@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from app.cards.models import Application, CardJob, utcnow
 from app.cards.states import FINAL_JOB_STATES, JobState
-from hardware.profile import mask
+from app.common.masking import mask_id
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def record_result(session: Session, job_id: int | str, result: dict,
         job.station_id = result.get("station")
     session.flush()
     log.info("card job %s attempt %s %s (holder %s)", job.id, attempt, job.state,
-             mask((job.payload or {}).get("card", {}).get("ssn", "")))
+             mask_id((job.payload or {}).get("card", {}).get("ssn", "")))
     return job, True
 
 
@@ -185,7 +185,7 @@ def message_payload(job: CardJob) -> dict:
     result = job.result or {}
     error = result.get("error") or None
     return {"job_id": job.id, "ok": job.state == JobState.DONE, "attempt": job.attempts,
-            "bank_card_number": mask(result.get("bank_card_number") or ""), "error": error}
+            "bank_card_number": mask_id(result.get("bank_card_number") or ""), "error": error}
 
 
 def cancel_open_jobs(session: Session, application_id: int) -> int:

@@ -16,7 +16,7 @@ from app.cards.states import (ApplicationStatus, BlankCardStatus, CardStatus, Ch
                               JobState, LIVE_CARD_STATES, ServicePointKind, SmsState, values)
 from app.db import Base
 from app.engine.db import UtcDateTime
-from hardware.profile import mask
+from app.common.masking import mask_card_number, mask_id, mask_phone
 
 
 def utcnow() -> datetime:
@@ -27,11 +27,6 @@ def _in(column: str, members) -> str:
     """SQL ``column IN ('a', 'b')`` for an enum or a sequence of its members."""
     return f"{column} IN ({', '.join(repr(str(v)) for v in values(members))})"
 
-
-def mask_phone(phone: str | None) -> str:
-    """13812345678 -> 138****5678 (lists and logs)."""
-    s = str(phone or "")
-    return s[:3] + "*" * (len(s) - 7) + s[-4:] if len(s) >= 8 else "*" * len(s)
 
 
 class ServicePoint(Base):
@@ -127,7 +122,7 @@ class Application(Base):
 
     @property
     def id_number_masked(self) -> str:
-        return mask(self.id_number)
+        return mask_id(self.id_number)
 
     @property
     def mobile_masked(self) -> str:
@@ -204,13 +199,8 @@ class Card(Base):
         return mask_card_number(self.card_number)
 
     def __repr__(self) -> str:
-        return f"<Card {self.card_number_masked} {self.status} {mask(self.ssn)}>"
+        return f"<Card {self.card_number_masked} {self.status} {mask_id(self.ssn)}>"
 
-
-def mask_card_number(number: str | None) -> str:
-    """B7K334774 -> B7K****74 (lists and logs)."""
-    s = str(number or "")
-    return s[:3] + "*" * (len(s) - 5) + s[-2:] if len(s) > 5 else "*" * len(s)
 
 
 class BlankCard(Base):
@@ -231,7 +221,7 @@ class BlankCard(Base):
     note: Mapped[str | None] = mapped_column(Text)  # e.g. why it was spoiled
 
     def __repr__(self) -> str:
-        return f"<BlankCard {mask(self.bank_card_number)} {self.window} {self.status}>"
+        return f"<BlankCard {mask_id(self.bank_card_number)} {self.window} {self.status}>"
 
 
 class CardJob(Base):

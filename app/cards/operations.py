@@ -62,7 +62,7 @@ from app.engine import clock
 from app.engine.services import Actor, ServiceContext, ServiceError, registry
 from app.sla.models import CaseDeadline
 from hardware.errors import ProfileError
-from hardware.profile import mask
+from app.common.masking import mask_id
 
 log = logging.getLogger(__name__)
 
@@ -507,7 +507,7 @@ def submit_issue_job(ctx: ServiceContext, application_id: int,
     app.status = ApplicationStatus.IN_PRODUCTION
     session.flush()
     log.info("card job %s queued for %s (blank card %s)", job.id, app.number,
-             mask(blank.bank_card_number))
+             mask_id(blank.bank_card_number))
     return {"job_id": job.id, "attempt": (job.attempts or 0) + 1,
             "bank_card_number": blank.bank_card_number_masked}
 

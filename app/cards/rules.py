@@ -9,7 +9,7 @@ Nothing here commits: the caller's step owns the transaction.
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,11 +24,7 @@ SPEC_VERSION = "3.00"          # 规范版本
 INIT_ORG = "350581000001"      # 初始化机构编号 (12 digits)
 VALID_YEARS = 10               # 卡有效期
 ISSUER = "福建省人力资源和社会保障厅"  # printed on the card face
-CHINA_TZ = timezone(timedelta(hours=8))
-
-
-def china_today() -> date:
-    return datetime.now(CHINA_TZ).date()
+from app.common.clock import CHINA_TZ, china_today  # noqa: E402,F401  (the one clock)
 
 
 def add_years(day: date, years: int) -> date:

@@ -8,7 +8,7 @@ In the web process::
 
 As its own process (any number of them on one PostgreSQL)::
 
-    DATABASE_URL=postgresql+psycopg://... python -m app.engine.scheduler [--interval 2]
+    DATABASE_URL=postgresql+psycopg://... python -m app.scheduler [--interval 2]
 
 Several schedulers never fire a timer twice: see :mod:`app.engine.timers`.
 """
@@ -73,8 +73,10 @@ def start_in_process(session_factory: Callable[[], Session], interval: float = D
     return scheduler
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``python -m app.engine.scheduler``: a standalone scheduler on ``DATABASE_URL``."""
+def main(argv: list[str] | None = None, load_plugins: Callable[[], object] | None = None) -> None:
+    """A standalone scheduler on ``DATABASE_URL``. ``load_plugins`` imports what registers the
+    service operations (the engine knows no procedure): ``python -m app.scheduler`` passes
+    the procedure families."""
     from app.engine.db import make_engine
 
     parser = argparse.ArgumentParser(description="Fire due BPMN timers (定时器调度)")
@@ -86,7 +88,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("set DATABASE_URL or pass --database-url")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line every 2 s
-    _register_operations()
+    if load_plugins is not None:
+        load_plugins()
     session_factory = sessionmaker(make_engine(args.database_url))
     scheduler = BlockingScheduler()
     _add_job(scheduler, session_factory, args.interval, args.limit)
@@ -95,25 +98,6 @@ def main(argv: list[str] | None = None) -> None:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
-
-
-DEFAULT_PLUGINS = ("app.adapters", "app.cards", "app.sla.operations")
-
-
-def _register_operations() -> None:
-    """A fired timer may run service tasks: import the modules that register service
-    operations and script functions — ``DEFAULT_PLUGINS`` when they exist, plus
-    ``SSCARD_ENGINE_PLUGINS`` (comma-separated module names)."""
-    import importlib
-
-    for name in DEFAULT_PLUGINS:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name != name:
-                raise
-    for name in filter(None, os.environ.get("SSCARD_ENGINE_PLUGINS", "").split(",")):
-        importlib.import_module(name.strip())
 
 
 if __name__ == "__main__":

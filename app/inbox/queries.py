@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, literal, or_, select, tuple_
+from sqlalchemy import and_, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.engine.models import HumanTask, ProcessInstance

@@ -14,9 +14,10 @@ from app.auth.models import User
 from app.auth.service import actor_of
 from app.engine import runtime
 from app.engine.errors import FormInvalid
-from app.engine.models import AuditEvent, HumanTask, ProcessInstance, ProcessModel
+from app.engine.models import HumanTask, ProcessInstance, ProcessModel
 from app.sla.calendar import CalendarYearMissing
 from app.sla.view import views as deadline_views
+from app.web.history import history as case_history
 from app.web import require_groups, t
 from app.web.common import STEP_ERRORS, calendar, case_errors, db_session, today
 from forms.base import validate_data
@@ -148,8 +149,7 @@ def task(task_id):
                 return redirect(_next_url(session, task.instance_id))
     else:
         form = form_cls(data=_prefill(instance, task))
-    history = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == task.instance_id)
-                              .order_by(AuditEvent.id)).all()
+    history = case_history(session, instance)
     deadlines = deadline_views(session, [instance.id], calendar(session), today())[instance.id]
     return render_template("inbox/task.html", task=task, instance=instance, form=form, errors=errors,
                            history=history, may_work=_may_work_on(task), deadlines=deadlines)

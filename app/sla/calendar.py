@@ -19,14 +19,12 @@ at once; inside one call each year's overrides are read once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple, Union
 
 import chinese_calendar
 
-# China has had no daylight saving time since 1991, so a fixed offset is exact for every
-# year we handle and needs no tzdata on the machine.
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+from app.common.clock import CHINA_TZ as SHANGHAI  # noqa: E402  (the one clock)
 
 _ONE_DAY = timedelta(days=1)
 

@@ -2,7 +2,7 @@
 scheduler's round that opens a task for a year about to be needed and closes it once the year
 is entered (page, command line, file or the task itself).
 
-Imported by the app and the scheduler (``DEFAULT_PLUGINS``) so both know the operation.
+Loaded with the calendar family (``app.procedures.calendar``) by the app and the scheduler.
 """
 from __future__ import annotations
 

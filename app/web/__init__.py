@@ -4,25 +4,16 @@ from __future__ import annotations
 import importlib
 from functools import wraps
 
-from flask import Flask, abort, g, redirect, request, url_for
+from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
 
 from app.auth.models import GROUPS
+from app.common.masking import mask_id, mask_phone
 from forms.i18n import T, get_locale, to_text
 
 # Reachable without signing in. The API and the station API authenticate with tokens.
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health"}
 TOKEN_PREFIXES = ("/api/",)
-
-
-AUDIT_ACTIONS = {
-    "start": ("受理", "started"), "complete": ("办结环节", "completed"), "claim": ("领取", "claimed"),
-    "release": ("退回", "released"), "reassign": ("改派", "reassigned"), "timer": ("定时器触发", "timer fired"),
-    "message": ("收到消息", "message received"), "incident": ("异常", "incident"), "retry": ("重试", "retried"),
-    "deploy": ("部署", "deployed"), "cancel": ("撤销", "cancelled"),
-    "deadline": ("办理时限", "deadline"),
-}
 
 
 CASE_STATUSES = {
@@ -36,11 +27,6 @@ def label(table: dict, code: str) -> str:
     """A status code's label in the current language (the code itself if unknown)."""
     zh, en = table.get(code, (code, code))
     return t(zh, en)
-
-
-def _audit_summary(detail) -> str:
-    from app.web.common import audit_summary
-    return audit_summary(detail)
 
 
 def _length_label(text: str) -> str:
@@ -110,20 +96,13 @@ def register_web(app: Flask) -> None:
     @app.context_processor
     def helpers():
         return {"t": t, "lang": lambda: get_locale(), "text": to_text, "T": T,
-                "AUDIT_ACTIONS": AUDIT_ACTIONS,
-                "audit_summary": _audit_summary,
                 "case_status": lambda code: label(CASE_STATUSES, code),
                 "task_state": lambda code: label(TASK_STATES, code),
                 "group_label": lambda name: label(GROUPS, name),
                 "length_label": _length_label,
                 "calendar_warning": _calendar_warning}
 
-    @app.template_filter("mask")
-    def mask_filter(value):
-        from hardware.profile import mask
-        return mask(value or "")
-
-    from app.cards.models import mask_phone
+    app.add_template_filter(mask_id, "mask")
     app.add_template_filter(mask_phone, "mask_phone")
 
     @app.template_filter("dt")

@@ -1,14 +1,19 @@
 """Case pages 案件: list, case page (deadline, tasks, incidents, documents, history), start."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from dataclasses import dataclass
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth.service import actor_of
 from app.engine import runtime
-from app.engine.models import AuditEvent, HumanTask, Incident, ProcessInstance
+from app.engine.models import HumanTask, Incident, ProcessInstance
 from app.sla.view import views as deadline_views
+from app.web.history import history as case_history
+from app.web.history import step_titles
 from app.web import t
 from app.web.common import (may_view_case, STEP_ERRORS, calendar, case_errors, db_session, lanes_of,
                             startable_processes, today)
@@ -53,20 +58,33 @@ def show(instance_id):
     deadlines = deadline_views(session, [inst.id], calendar(session), today())[inst.id]
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id).order_by(HumanTask.id)).all()
     incidents = session.scalars(select(Incident).where(Incident.instance_id == inst.id).order_by(Incident.id)).all()
-    history = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == inst.id).order_by(AuditEvent.id)).all()
-    application = _application(session, inst)
+    history = case_history(session, inst)
     return render_template("cases/show.html", inst=inst, deadlines=deadlines, tasks=tasks,
-                           incidents=incidents, history=history, application=application)
+                           incidents=incidents, history=history, panels=case_panels(session, inst),
+                           step_titles=step_titles(session, inst))
+
+
+@dataclass
+class Panel:
+    template: str
+    context: dict
+
+
+def case_panels(session, inst) -> list[Panel]:
+    """What each procedure family shows on its cases' page (declared in its manifest)."""
+    panels = []
+    for family in current_app.extensions["sscard"].families:
+        if family.case_panel is not None:
+            template, build = family.case_panel
+            context = build(session, inst)
+            if context is not None:
+                panels.append(Panel(template, context))
+    return panels
 
 
 def _application(session, inst):
-    try:
-        from app.cards.models import Application
-    except ModuleNotFoundError:
-        return None
-    if not inst.business_key:
-        return None
-    return session.scalar(select(Application).where(Application.number == inst.business_key))
+    from app.procedures.application.panel import application_of
+    return application_of(session, inst)
 
 
 @bp.get("/cases/<int:instance_id>/photo")

@@ -1,10 +1,9 @@
 """Helpers shared by the pages and the API."""
 from __future__ import annotations
 
-from datetime import date, datetime
 
 from app.engine.errors import EngineError
-from app.sla.calendar import SHANGHAI, CalendarYearMissing, WorkingDayCalendar
+from app.sla.calendar import CalendarYearMissing, WorkingDayCalendar
 from app.sla.overrides import DbOverrides
 from forms.i18n import get_locale
 
@@ -19,8 +18,7 @@ def calendar(session) -> WorkingDayCalendar:
     return WorkingDayCalendar(DbOverrides(session))
 
 
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
+from app.common.clock import china_today as today  # noqa: E402,F401  (pages' "today")
 
 
 # What a step (start, complete, claim, retry...) may raise for the clerk to read: the engine's
@@ -75,23 +73,3 @@ def may_view_case(session, user, instance) -> bool:
     """Personal data stays with those who work on the case: its lanes' groups, managers and
     administrators."""
     return user.in_group("manager", "administrator", *lanes_of(session, instance))
-
-
-_SENSITIVE = ("id_number", "ssn", "mobile", "phone", "landline", "card_number", "guardian_id")
-
-
-def audit_summary(detail) -> str:
-    """A short, masked line of an audit record's details for the history table."""
-    from hardware.profile import mask
-    if not isinstance(detail, dict):
-        return ""
-    parts = []
-    for key, value in detail.items():
-        if isinstance(value, dict) or isinstance(value, list) or value in (None, "", False):
-            continue
-        text = str(value)
-        if any(s in key for s in _SENSITIVE):
-            text = mask(text)
-        parts.append(f"{key}={text[:40]}")
-    line = "; ".join(parts)
-    return line[:240] + ("…" if len(line) > 240 else "")

@@ -10,27 +10,28 @@ from app.cards.models import Application, CardJob
 from app.engine.models import Incident, ProcessInstance
 from app.sla.models import CalendarYear
 from app.engine.services import ServiceError, registry
-from app.web import AUDIT_ACTIONS
-from tests.api import (PHOTO, app, application_post, calendar, db, local_today,  # noqa: F401
-                       make_next_year_missing, open_task, start)
+from tests.api import (PHOTO, app, application_json, application_post, calendar,  # noqa: F401
+                       complete, db, local_today, make_next_year_missing, open_task, start)
 
 
 def flashes(html: str) -> list[str]:
     return [htmllib.unescape(m) for m in re.findall(r'<div class="flash">([^<]*)</div>', html)]
 
 
-def history(html: str) -> list[list[str]]:
+def history(html: str) -> list[tuple[str, str, str]]:
+    """(action, time, sentence) of each history row."""
     table = re.search(r'<table id="history">(.*?)</table>', html, re.S).group(1)
-    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
-    return [[htmllib.unescape(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)] for r in rows]
-
-
-ZH = {zh: action for action, (zh, _en) in AUDIT_ACTIONS.items()}
+    rows = re.findall(r'<tr data-action="(\w+)">(.*?)</tr>', table, re.S)
+    out = []
+    for action, cells in rows:
+        when, sentence = [htmllib.unescape(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)]
+        out.append((action, when, sentence))
+    return out
 
 
 def actions(rows) -> list[str]:
-    """The audit actions of history rows (the page shows them translated)."""
-    return [ZH.get(r[1], r[1]) for r in rows]
+    """The audit actions of history rows (kept in data-action; the page shows sentences)."""
+    return [r[0] for r in rows]
 
 
 def accept_on_page(web, person="lin_kun", process="instant_issuance") -> int:
@@ -53,12 +54,15 @@ def test_history_shows_start_and_completion_with_the_actor(app, web):
     rows = history(html)
     # the clerk who opens the case claims its first task, then completes it
     assert actions(rows)[:3] == ["start", "claim", "complete"]
-    start_row, complete_row = rows[0], rows[2]
-    assert start_row[3] == "window" and complete_row[3] == "window"
-    assert complete_row[2] == "accept_application"
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", start_row[0])
+    # one sentence per action, with the clerk's name and the step's title, no codes
+    assert [r[2] for r in rows[:3]] == ["窗口经办 陈敏 受理「立等可取（制发卡服务窗口）」",
+                                        "窗口经办 陈敏 领取「受理：填写申领表」",
+                                        "窗口经办 陈敏 办结「受理：填写申领表」"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", rows[0][1])
+    assert "form_key" not in html and "lock_version=" not in html and "task_id=" not in html
     english = history(web.get(f"/cases/{case_id}?lang=en").get_data(as_text=True))
-    assert [r[1] for r in english][:3] == ["started", "claimed", "completed"]
+    assert [r[2] for r in english][1:3] == ["窗口经办 陈敏 claimed “受理：填写申领表”",
+                                            "窗口经办 陈敏 completed “受理：填写申领表”"]
     with db(app) as s:
         inst = s.get(ProcessInstance, case_id)
         assert inst.status == "waiting"
@@ -284,3 +288,25 @@ def test_cancel_from_the_case_page(app, web):
     r = web.post(f"/cases/{inst_id}/cancel", {"reason": "申请人放弃"}, page=page, follow_redirects=True)
     html = r.get_data(as_text=True)
     assert "办件已撤销" in html and 'data-status="cancelled"' in html and 'id="cancel-form"' not in html
+
+
+def test_a_rejected_case_says_why_in_chinese_and_english(app, web):
+    """刘洋's household is in 厦门: the police check cannot be solved on the spot. His case ends;
+    its page says why (not a status code), in both languages, and the history has the
+    sentences."""
+    case_id = start(app, "instant_issuance", "window")
+    complete(app, open_task(app, case_id).id, application_json("liu_yang"), "window")
+    correct = open_task(app, case_id)
+    assert correct.task_name == "correct_data"
+    complete(app, correct.id, {"decision": "unsolvable", "reason": "非本地户籍，当场无法解决"}, "window")
+    web.login("window")
+    html = web.get(f"/cases/{case_id}").get_data(as_text=True)
+    outcome = re.search(r'<p class="banner" id="case-outcome">(.*?)</p>', html).group(1)
+    assert outcome.startswith("不予制卡：公安户籍比对不一致，当场无法解决，终止制卡")
+    assert '<strong id="application-status" data-status="rejected">不予制卡</strong>' in html
+    assert ">rejected<" not in html
+    sentences = [r[2] for r in history(html)]
+    assert "窗口经办 陈敏 办结「与申请人当场核实」" in sentences
+    en = web.get(f"/cases/{case_id}?lang=en").get_data(as_text=True)
+    outcome_en = htmllib.unescape(re.search(r'id="case-outcome">(.*?)</p>', en).group(1))
+    assert outcome_en.startswith("Rejected: The police check failed and could not be solved on the spot")

@@ -1,0 +1,24 @@
+"""Application family 申领: instant issuance at a bank window (立等可取) and the outlet
+application (代办网点申领, 15 working days), seed 002. Both call the shared checks
+(``processes/shared/applicant_checks.bpmn``)."""
+from app.procedures import Family
+
+
+def _panel(session, instance):
+    from app.procedures.application.panel import application_panel
+    return application_panel(session, instance)
+
+
+def _demo(session):
+    from app.cards.demo_cases import seed_demo_cases
+    return seed_demo_cases(session)
+
+
+FAMILY = Family(
+    name="application", title_zh="申领", title_en="Application",
+    bpmn_dir="processes/application",
+    modules=("app.adapters", "app.cards"),
+    case_panel=("panels/application.html", _panel),
+    demo_seed=_demo,
+    processes=("instant_issuance", "outlet_application"),
+)

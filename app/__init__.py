@@ -4,16 +4,13 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, request, session as http_session
-from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
 
 from forms.i18n import normalise_locale, set_locale
 
 from . import config as config_module
 from .database import make_engine, make_session_factory, scoped
+from .extensions import csrf, db_session, login_manager  # noqa: F401  (db_session: re-exported)
 
-csrf = CSRFProtect()
-login_manager = LoginManager()
 log = logging.getLogger(__name__)
 
 
@@ -25,13 +22,6 @@ class Platform:
         self.session_factory = make_session_factory(self.engine)
         self.session = scoped(self.session_factory)
         self.families = []  # the procedure families (app.procedures), loaded once
-
-
-def db_session():
-    """The request's SQLAlchemy ``Session`` (the thread's one from the scoped registry; the
-    engine's steps need the Session itself, e.g. ``in_transaction()``)."""
-    from flask import current_app
-    return current_app.extensions["sscard"].session()
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -67,6 +57,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     # every family registers its tables, operations, forms and rounds (the scheduler and the
     # workers load the same list, plus SSCARD_ENGINE_PLUGINS)
     from app.procedures import load_families
+    from app.wiring import configure_engine
+    configure_engine()  # the engine's forms and calendar (app.engine.ports)
     platform.families = load_families()
 
     from app.web import register_web

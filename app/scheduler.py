@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from app.engine.scheduler import main
 from app.procedures import load_families
+from app.wiring import configure_engine
+
+
+def _load() -> None:
+    configure_engine()
+    load_families()
+
 
 if __name__ == "__main__":
-    main(load_plugins=load_families)
+    main(load_plugins=_load)

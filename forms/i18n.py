@@ -39,6 +39,11 @@ def get_locale() -> str:
     return current_locale.get()
 
 
+def pick(zh: str, en: str) -> str:
+    """The text of the current language (pages: ``{{ t('收件箱', 'Inbox') }}``)."""
+    return en if get_locale() == "en" else zh
+
+
 class set_locale:
     """Switch the language: ``set_locale("en")`` for the rest of the current context, or
     ``with set_locale("en"): ...`` to switch back afterwards."""

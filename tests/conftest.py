@@ -4,8 +4,12 @@ import pytest
 # PostgreSQL (pg_url fixture), the Flask app and other shared fixtures live in their own modules.
 pytest_plugins = ["tests.fixtures_pg", "tests.fixtures_app"]
 
+from app.wiring import configure_engine
 from hardware import lab, reader
 from hardware.virtual_card import create_blank
+
+# The engine's task forms and working-day calendar (app.engine.ports), as the app plugs them in.
+configure_engine()
 
 
 @pytest.fixture(scope="session")

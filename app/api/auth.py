@@ -6,8 +6,8 @@ import hmac
 from flask import current_app, g, jsonify, request
 
 from app.auth.service import user_for_token
-from app.web import t
-from app.web.common import db_session
+from app.extensions import db_session
+from forms.i18n import pick as t
 
 
 def bearer() -> str:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from app import csrf
+from app.extensions import csrf
 from app.engine import runtime
 from app.engine.errors import NoMessageReceiver
 from app.engine.services import Actor
-from app.web.common import db_session
+from app.extensions import db_session
 
 from .auth import api_error, require_station
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
-from app import csrf
+from app.extensions import csrf
 from app.auth.service import actor_of
 from app.engine import runtime
 from app.engine.errors import FormInvalid
@@ -13,8 +13,11 @@ from app.inbox import queries
 from app.sla.calendar import CalendarYearMissing
 from app.sla.view import primary
 from app.sla.view import views as deadline_views
-from app.web.common import (may_view_case, STEP_ERRORS, calendar, db_session, error_texts, lanes_of,
-                            startable_processes, today)
+from app.cases.access import lanes_of, may_view_case, startable_processes
+from app.cases.errors import STEP_ERRORS, error_texts
+from app.common.clock import china_today as today
+from app.extensions import db_session
+from app.sla.overrides import calendar_for as calendar
 from forms.i18n import to_text
 
 from .auth import api_error, require_user

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from wtforms import Form, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app import db_session as db
-from app.web import t
+from app.extensions import db_session as db
+from forms.i18n import pick as t
 
 from . import service
 from .models import ApiToken

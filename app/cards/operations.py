@@ -60,7 +60,7 @@ from app.cards.states import (CARD_BEING_MADE, ApplicationStatus, CardStatus, Ch
                               FINAL_APPLICATION_STATES, JobState, ServicePointKind)
 from app.engine import clock
 from app.engine.services import Actor, ServiceContext, ServiceError, registry
-from app.sla.models import CaseDeadline
+from app.engine.models import CaseDeadline
 from hardware.errors import ProfileError
 from app.common.masking import mask_id
 

@@ -7,7 +7,7 @@ elements; see :mod:`app.engine.properties`). Every step:
 1. elements that completed start or meet their deadlines (hook called as each task completes,
    so a timer evaluated later in the same step already sees the started deadline);
 2. elements the case now waits at with ``pausesDeadline`` open a pause, those it left close it;
-3. each deadline's last day is recomputed (:func:`app.sla.deadlines.due_date`): running,
+3. each deadline's last day is recomputed (:func:`app.engine.lengths.due_date`): running,
    paused (计时暂停), pending a calendar year (待定) or met (on time or late);
 4. timers whose expression reads the calendar (``deadline()``, ``working_days()``...) are
    evaluated again when a deadline moved, and fire if they became due.
@@ -26,10 +26,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from app.engine import properties as props
-from app.sla import SHANGHAI, CalendarYearMissing, WorkingDayCalendar
-from app.sla.deadlines import BadLength, Length, due_date
-from app.sla.models import (ENDED, MET, NOT_STARTED, PAUSED, PENDING, RUNNING, CaseDeadline,
-                            DeadlinePause)
+from app.common.clock import CHINA_TZ, deadline_datetime
+from app.engine.lengths import BadLength, Length, due_date
+from app.engine.models import (ENDED, MET, NOT_STARTED, PAUSED, PENDING, RUNNING, CaseDeadline,
+                               DeadlinePause)
+from app.engine.ports import Calendar, YearNotEntered
 
 #: The value of a timer whose fire time is not known yet (never reached).
 PENDING_TIME = "9999-12-31T23:59:59+08:00"
@@ -59,7 +60,7 @@ class Change:
 
 
 def local_day(moment) -> date:
-    return moment.astimezone(SHANGHAI).date()
+    return moment.astimezone(CHINA_TZ).date()
 
 
 def day_text(row: CaseDeadline) -> str:
@@ -97,7 +98,7 @@ class Deadlines:
         return local_day(self.case.now)
 
     @property
-    def calendar(self) -> WorkingDayCalendar:
+    def calendar(self) -> Calendar:
         return self.case.engine.context.calendar
 
     def pauses(self, row: CaseDeadline) -> list[DeadlinePause]:
@@ -217,7 +218,7 @@ class Deadlines:
         spans = [(p.paused_on, p.resumed_on) for p in pauses if p.resumed_on is not None]
         try:
             due, year = due_date(Length.parse(row.length), row.start_on, spans, self.calendar), None
-        except CalendarYearMissing as e:
+        except YearNotEntered as e:
             due, year = None, e.year
         if row.state == MET:
             row.due_on, row.pending_year = due, year
@@ -252,7 +253,6 @@ class Deadlines:
 
     # -- the deadline() script function ------------------------------------------------------
     def due_iso(self, name: str) -> str:
-        from app.sla import deadline_datetime
         row = self.rows.get(name)
         if row is None:
             raise KeyError(f"流程未声明时限“{name}” (no deadline {name!r} declared)")

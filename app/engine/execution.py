@@ -33,8 +33,9 @@ from app.engine.errors import EngineError
 from app.engine.models import INCIDENT_OPEN, Incident
 from app.engine.services import ServiceError
 from app.engine.transaction import is_race
-from app.sla import CalendarYearMissing, deadline_datetime
-from app.sla.models import RUNNING
+from app.common.clock import deadline_datetime
+from app.engine.models import RUNNING as DEADLINE_RUNNING
+from app.engine.ports import YearNotEntered
 
 _MAX_ROUNDS = 500  # each round settles at least one failed task; a bound against surprises
 
@@ -73,7 +74,7 @@ def settle_deadlines(case: Case, *, recalculate_timers: bool = False) -> list:
         _run(case, None)
     primary = book.primary()
     case.instance.deadline_at = (deadline_datetime(primary.due_on)
-                                 if primary is not None and primary.state == RUNNING else None)
+                                 if primary is not None and primary.state == DEADLINE_RUNNING else None)
     if changes:
         case.notes.setdefault("deadlines", []).extend(
             f"{c.title}：{c.old} → {c.new}" for c in changes)
@@ -124,12 +125,12 @@ def _step_failure(case: Case, exc: BaseException) -> bool:
 
 
 def _clerk_readable(exc: BaseException) -> BaseException:
-    """The exception a clerk can read: SpiffWorkflow wraps e.g. ``CalendarYearMissing`` raised
+    """The exception a clerk can read: SpiffWorkflow wraps e.g. ``YearNotEntered`` raised
     by ``working_days()`` in a timer expression into "Error evaluating expression"."""
     seen, current = set(), exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, (CalendarYearMissing, EngineError, ServiceError)):
+        if isinstance(current, (YearNotEntered, EngineError, ServiceError)):
             return current
         current = current.__cause__ or current.__context__
     return exc

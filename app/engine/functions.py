@@ -15,16 +15,15 @@ The names are reserved: task data (form fields, service results) may not use the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from datetime import datetime
 from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
-from app.engine import clock
-from app.sla import (SHANGHAI, DbOverrides, WorkingDayCalendar, deadline_datetime,
-                     make_working_days, to_local_date)
-from app.sla.deadlines import add_calendar_days, add_months
+from app.common.clock import CHINA_TZ, deadline_datetime, to_local_date
+from app.engine import clock, ports
+from app.engine.lengths import add_calendar_days, add_months
 
 
 @dataclass
@@ -34,9 +33,9 @@ class ScriptContext:
     deadlines: Any = None  # the case's app.engine.deadlines.Deadlines during a step
 
     @cached_property
-    def calendar(self) -> WorkingDayCalendar:
-        """The working-day calendar of this step: overrides read once per year per step."""
-        return WorkingDayCalendar(lru_cache(maxsize=None)(DbOverrides(self.session)))
+    def calendar(self) -> ports.Calendar:
+        """The working-day calendar of this step (one per step: what it reads stays read)."""
+        return ports.calendar(self.session)
 
 
 Factory = Callable[[ScriptContext], Any]
@@ -74,7 +73,22 @@ script_functions = FunctionRegistry()
 @script_functions.register("working_days")
 def _working_days(ctx: ScriptContext):
     """``working_days(n, start=None)``: ISO deadline of the n-th working day (工作日)."""
-    return make_working_days(ctx.calendar, now=lambda: ctx.now().astimezone(SHANGHAI))
+    return make_working_days(ctx.calendar, now=lambda: ctx.now().astimezone(CHINA_TZ))
+
+
+def make_working_days(calendar: ports.Calendar, now: Callable[[], datetime]):
+    """Build ``working_days(n, start=None)`` for BPMN timer expressions (定时器表达式).
+
+    ``working_days(n, start)`` returns the ISO-8601 deadline (``deadline_datetime``) of the
+    ``n``-th working day after ``start``; ``start`` is a date, datetime or ISO string (e.g. a
+    date kept in task data) and defaults to ``now()``. A timeDate timer such as
+    ``working_days(15)`` thus fires at the end of the 15th working day from today. May raise
+    YearNotEntered (a timer then waits as pending).
+    """
+    def working_days(n: int, start=None) -> str:
+        day = calendar.add_working_days(to_local_date(now() if start is None else start), int(n))
+        return deadline_datetime(day).isoformat()
+    return working_days
 
 
 def _start_date(ctx: ScriptContext, start):
@@ -110,4 +124,4 @@ def _deadline(ctx: ScriptContext):
 @script_functions.register("today")
 def _today(ctx: ScriptContext):
     """``today()``: today's date in Asia/Shanghai as an ISO string ("2025-01-20")."""
-    return lambda: ctx.now().astimezone(SHANGHAI).date().isoformat()
+    return lambda: ctx.now().astimezone(CHINA_TZ).date().isoformat()

@@ -19,14 +19,14 @@ from app.engine.functions import ScriptContext, script_functions
 from app.engine.scripting import SandboxedScriptEngine
 from app.engine.deadlines import PENDING_TIME, PENDING_YEAR_KEY, DeadlineUnknown
 from app.engine.services import Actor, ServiceContext, ServiceError
-from app.sla import CalendarYearMissing
+from app.engine.ports import YearNotEntered
 
 
 def _pending_cause(exc: BaseException):
     seen, current = set(), exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, (CalendarYearMissing, DeadlineUnknown)):
+        if isinstance(current, (YearNotEntered, DeadlineUnknown)):
             return current
         current = current.__cause__ or current.__context__
     return None

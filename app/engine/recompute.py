@@ -23,13 +23,14 @@ from app.engine import audit, clock
 from app.engine.case import load_case, lock_instance
 from app.engine.errors import CaseChanged
 from app.engine.execution import settle_deadlines
-from app.engine.models import (ACTIVE_STATUSES, OPEN, TIMER_PENDING, TIMER_WAITING, HumanTask,
+from app.engine.models import (ACTIVE_STATUSES, ENDED, NOT_STARTED, OPEN, TIMER_PENDING,
+                               TIMER_WAITING, CalendarChange, CaseDeadline, HumanTask,
                                ProcessInstance, Timer)
 from app.engine.services import Actor
 from app.engine.sync import calendar, save, set_task_due
 from app.engine.transaction import step
-from app.sla import SHANGHAI, deadline_datetime
-from app.sla.models import ENDED, NOT_STARTED, CalendarChange, CaseDeadline
+from app.common.clock import CHINA_TZ as SHANGHAI
+from app.common.clock import deadline_datetime
 
 log = logging.getLogger(__name__)
 CALENDAR = Actor.system("calendar")

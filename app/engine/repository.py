@@ -51,6 +51,19 @@ class LoadedModel:
         return props.declared_deadlines({**self.process_properties, **self.start_properties})
 
     @property
+    def start_lanes(self) -> set[str]:
+        """Lanes of the start event(s): who may open a case of this procedure."""
+        return {ts.lane for ts in self.spec.task_specs.values()
+                if isinstance(ts, StartEventMixin) and ts.lane}
+
+    @property
+    def lanes(self) -> set[str]:
+        """Every lane of the model, its own sub-processes' included (groups working on it)."""
+        specs = [self.spec, *self.subprocess_specs.values()]
+        return {ts.lane for spec in specs for ts in spec.task_specs.values()
+                if getattr(ts, "lane", None)}
+
+    @property
     def summary_fields(self) -> list[str]:
         return props.split_list(self.case_property(props.SUMMARY_FIELDS))
 

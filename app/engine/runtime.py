@@ -23,10 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from forms.base import validate_data
-from forms.registry import get_form
-
-from app.engine import audit, clock, repository
+from app.engine import audit, clock, ports, repository
 from app.engine.case import Case, current_data, load_case, lock_instance, make_engine
 from app.engine.errors import (CaseChanged, EngineError, FormInvalid,  # noqa: F401  (re-exported)
                                FourEyesViolation, IncidentNotFound, IncidentNotOpen,
@@ -47,7 +44,7 @@ from app.engine.tasks import (check_four_eyes, claim, fresh_task, reassign, rele
                               require_candidate, require_open)
 from app.engine.timers import fire_due_timers  # noqa: F401  (part of the runtime API)
 from app.engine.transaction import step
-from app.sla import DbOverrides, WorkingDayCalendar
+from app.engine.ports import Calendar
 
 __all__ = ["start_instance", "complete_task", "claim", "release", "reassign", "send_message",
            "fire_due_timers", "retry_incident", "cancel_instance", "task_data",
@@ -63,10 +60,10 @@ MESSAGE_ACTOR = Actor.system("message")
 
 def _validated(form_key: str, data: dict) -> dict:
     """Cleaned form data, or ``FormInvalid`` with the per-field messages."""
-    form, errors = validate_data(get_form(form_key), data or {})
+    cleaned, errors = ports.forms().validate(form_key, data or {})
     if errors:
         raise FormInvalid(errors, form_key)
-    return form.cleaned()
+    return cleaned
 
 
 def _finish(case: Case) -> None:
@@ -378,11 +375,11 @@ def instance_data(session: Session, instance_id: int) -> dict:
 
 
 def working_days_left(instance: ProcessInstance, today: date | datetime | None = None,
-                      calendar: WorkingDayCalendar | None = None) -> int | None:
+                      calendar: Calendar | None = None) -> int | None:
     """Working days until the case's statutory deadline (剩余工作日): 0 on the deadline day,
     negative once overdue, None without a deadline."""
     if instance.deadline_at is None:
         return None
     if calendar is None:
-        calendar = WorkingDayCalendar(DbOverrides(object_session(instance)))
+        calendar = ports.calendar(object_session(instance))
     return calendar.working_days_left(instance.deadline_at, today)

@@ -25,10 +25,11 @@ from app.engine.deadlines import PENDING_TIME, PENDING_YEAR_KEY
 from app.engine.models import (COMPLETED, ERROR, OPEN, RUNNING, TIMER_CANCELLED, TIMER_FIRED,
                                TIMER_PENDING, TIMER_WAITING, WAITING, WITHDRAWN, HumanTask, Timer)
 from app.engine.serialization import dump_state
-from app.sla import CalendarYearMissing, WorkingDayCalendar, deadline_datetime, to_local_date
+from app.common.clock import deadline_datetime, to_local_date
+from app.engine.ports import Calendar, YearNotEntered
 
 
-def calendar(case: Case) -> WorkingDayCalendar:
+def calendar(case: Case) -> Calendar:
     return case.engine.context.calendar  # shared with working_days() in this step
 
 
@@ -83,7 +84,7 @@ def sync_human_tasks(case: Case) -> list[HumanTask]:
     return still_open
 
 
-def set_task_due(row: HumanTask, cal: WorkingDayCalendar) -> bool:
+def set_task_due(row: HumanTask, cal: Calendar) -> bool:
     """The task's due date from ``dueWorkingDays`` counted from the day it opened; pending
     (``due_pending_year``) while that needs a year not entered. True when it changed."""
     before = (row.due_at, row.due_pending_year)
@@ -93,7 +94,7 @@ def set_task_due(row: HumanTask, cal: WorkingDayCalendar) -> bool:
         row.due_at = deadline_datetime(cal.add_working_days(to_local_date(row.created_at),
                                                             row.due_working_days))
         row.due_pending_year = None
-    except CalendarYearMissing as e:
+    except YearNotEntered as e:
         row.due_at, row.due_pending_year = None, e.year
     return (row.due_at, row.due_pending_year) != before
 

@@ -22,11 +22,9 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask as SpiffServiceTask
 
-import forms  # noqa: F401  (registers the built-in task forms)
-from forms.registry import has_form
-
-from app.sla.deadlines import BadLength, Length
+from app.engine import ports
 from app.engine import properties as props
+from app.engine.lengths import BadLength, Length
 from app.engine import services
 from app.engine.errors import Problem
 from app.engine.scripting import compile_check
@@ -178,7 +176,7 @@ def _check_specs(parser: SpiffBpmnParser, process_ids, lines, file_name) -> list
                 if key is None and isinstance(ts, UserTaskMixin):
                     problem(f"用户任务缺少表单（属性 {props.FORM_KEY}） / user task has no form "
                             f"key (property {props.FORM_KEY})", ts)
-                elif key is not None and not has_form(key):
+                elif key is not None and not ports.forms().has_form(key):
                     problem(f"表单“{key}”不存在 / no form registered under key '{key}'", ts)
                 for other in props.not_same_as(ts):
                     if other not in user_tasks:

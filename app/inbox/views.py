@@ -19,7 +19,10 @@ from app.sla.calendar import CalendarYearMissing
 from app.sla.view import views as deadline_views
 from app.web.history import history as case_history
 from app.web import require_groups, t
-from app.web.common import STEP_ERRORS, calendar, case_errors, db_session, today
+from app.cases.errors import STEP_ERRORS, case_errors
+from app.common.clock import china_today as today
+from app.extensions import db_session
+from app.sla.overrides import calendar_for as calendar
 from forms.base import validate_data
 from forms.registry import get_form
 

@@ -1,9 +1,8 @@
 """SLA: working-day calendar (工作日历), deadlines and the manager's view. No Flask here."""
 from app.sla.calendar import (SHANGHAI, CalendarYearMissing, WorkingDayCalendar, YearOverrides,
-                              deadline_datetime, make_working_days, package_years,
-                              to_local_date)
+                              deadline_datetime, package_years, to_local_date)
 from app.sla.overrides import DbOverrides, InMemoryOverrides
 
 __all__ = ["SHANGHAI", "CalendarYearMissing", "WorkingDayCalendar", "YearOverrides",
-           "deadline_datetime", "make_working_days", "package_years", "to_local_date",
+           "deadline_datetime", "package_years", "to_local_date",
            "DbOverrides", "InMemoryOverrides"]

@@ -19,22 +19,25 @@ at once; inside one call each year's overrides are read once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple, Union
 
 import chinese_calendar
 
+from app.engine.ports import YearNotEntered
+
 from app.common.clock import CHINA_TZ as SHANGHAI  # noqa: E402  (the one clock)
+from app.common.clock import deadline_datetime, to_local_date  # noqa: E402,F401  (re-exported)
 
 _ONE_DAY = timedelta(days=1)
 
 
-class CalendarYearMissing(LookupError):
-    """The holiday schedule for ``year`` is neither in ``chinesecalendar`` nor entered by hand."""
+class CalendarYearMissing(YearNotEntered):
+    """The holiday schedule for ``year`` is neither in ``chinesecalendar`` nor entered by hand
+    (the engine knows it as ``YearNotEntered``)."""
 
     def __init__(self, year: int):
-        self.year = year
-        super().__init__(
+        super().__init__(year,
             f"{year} 年的法定节假日安排尚未录入，请管理员在“工作日历”中录入。 "
             f"(The official holiday schedule for {year} has not been entered yet; "
             f"an administrator must enter it under Calendar.)")
@@ -62,29 +65,6 @@ def package_years() -> range:
     """Years covered by the installed ``chinesecalendar`` (e.g. 2004..2026 for 1.11.0)."""
     years = [d.year for d in chinese_calendar.holidays]
     return range(min(years), max(years) + 1)
-
-
-def to_local_date(value: date | datetime | str) -> date:
-    """The calendar date in Asia/Shanghai of a date, a datetime or an ISO-8601 string.
-
-    An aware datetime is converted to UTC+8 first; a naive one is taken as local time.
-    """
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)  # "2025-01-20" gives midnight, same date
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(SHANGHAI)
-        return value.date()
-    return value
-
-
-def deadline_datetime(d: date) -> datetime:
-    """The moment a deadline on day ``d`` passes: 23:59:59 Asia/Shanghai (+08:00) that day.
-
-    Chosen over "00:00 next day" so the ISO string, a timer's fire time and any printout all
-    show the deadline's own date. Compare dates, not datetimes, to decide "on time".
-    """
-    return datetime.combine(d, time(23, 59, 59), SHANGHAI)
 
 
 class WorkingDayCalendar:
@@ -175,19 +155,3 @@ class WorkingDayCalendar:
         if today is None:
             today = datetime.now(SHANGHAI)
         return self.working_days_between(today, deadline)
-
-
-def make_working_days(calendar: WorkingDayCalendar,
-                      now: Callable[[], datetime] = lambda: datetime.now(SHANGHAI)):
-    """Build ``working_days(n, start=None)`` for BPMN timer expressions (定时器表达式).
-
-    ``working_days(n, start)`` returns the ISO-8601 deadline (``deadline_datetime``) of the
-    ``n``-th working day after ``start``; ``start`` is a date, datetime or ISO string (e.g. a
-    date kept in task data) and defaults to ``now()``. A timeDate timer such as
-    ``working_days(15)`` thus fires at the end of the 15th working day from today.
-    """
-    def working_days(n: int, start: date | datetime | str | None = None) -> str:
-        day = calendar.add_working_days(to_local_date(now() if start is None else start), int(n))
-        return deadline_datetime(day).isoformat()
-
-    return working_days

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.sla.models import CalendarChange
+from app.engine.models import CalendarChange
 from app.sla.notice import ParsedNotice
 from app.sla.overrides import DbOverrides
 

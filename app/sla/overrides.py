@@ -6,12 +6,19 @@ to the session; the caller commits (one step, one transaction).
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.sla.calendar import SHANGHAI, YearOverrides
+from app.sla.calendar import SHANGHAI, WorkingDayCalendar, YearOverrides
 from app.sla.models import CalendarDay, CalendarYear
+
+
+def calendar_for(session: Session) -> WorkingDayCalendar:
+    """The working-day calendar with the overrides entered in this database (each year's read
+    once for the life of this calendar object: one page, one step)."""
+    return WorkingDayCalendar(lru_cache(maxsize=None)(DbOverrides(session)))
 
 
 class InMemoryOverrides:

@@ -12,9 +12,9 @@ from datetime import date
 from sqlalchemy import select
 
 from app.sla.calendar import CalendarYearMissing, WorkingDayCalendar
-from app.sla.deadlines import Length
-from app.sla.models import (ENDED, MET, NOT_STARTED, PAUSED, PENDING, RUNNING, CaseDeadline,
-                            DeadlinePause)
+from app.engine.lengths import Length
+from app.engine.models import (ENDED, MET, NOT_STARTED, PAUSED, PENDING, RUNNING, CaseDeadline,
+                               DeadlinePause)
 
 AT_RISK_DAYS = 3  # working days left at which a deadline shows amber
 

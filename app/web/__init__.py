@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from app.auth.models import GROUPS
 from app.common.masking import mask_id, mask_phone
-from forms.i18n import T, get_locale, to_text
+from forms.i18n import T, get_locale, pick, to_text
 
 # Reachable without signing in. The API and the station API authenticate with tokens.
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health"}
@@ -30,7 +30,7 @@ def label(table: dict, code: str) -> str:
 
 
 def _length_label(text: str) -> str:
-    from app.sla.deadlines import BadLength, Length
+    from app.engine.lengths import BadLength, Length
     try:
         return Length.parse(text).label(get_locale())
     except BadLength:
@@ -42,7 +42,8 @@ def _calendar_warning():
     if not (current_user.is_authenticated and current_user.in_group("manager", "administrator")):
         return None
     from app.sla.coverage import years_to_enter
-    from app.web.common import db_session, today
+    from app.common.clock import china_today as today
+    from app.extensions import db_session
     years = years_to_enter(db_session(), today())
     if not years:
         return None
@@ -52,9 +53,7 @@ def _calendar_warning():
              f"{y} show as pending. Paste the State Council notice under Calendar.")
 
 
-def t(zh: str, en: str) -> str:
-    """Pick the text of the current language (templates: {{ t('收件箱', 'Inbox') }})."""
-    return en if get_locale() == "en" else zh
+t = pick  # the text of the current language (templates: {{ t('收件箱', 'Inbox') }})
 
 
 def require_groups(*groups: str):

@@ -20,7 +20,9 @@ from app.sla.coverage import SOURCE_LABELS, status_years, year_sources
 from app.sla.entry import enter_day, enter_notice, enter_year_complete
 from app.sla.notice import NoticeError, parse_notice
 from app.web import require_groups, t
-from app.web.common import calendar, db_session, today
+from app.common.clock import china_today as today
+from app.extensions import db_session
+from app.sla.overrides import calendar_for as calendar
 
 bp = Blueprint("admin", __name__)
 

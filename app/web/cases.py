@@ -15,8 +15,11 @@ from app.sla.view import views as deadline_views
 from app.web.history import history as case_history
 from app.web.history import step_titles
 from app.web import t
-from app.web.common import (may_view_case, STEP_ERRORS, calendar, case_errors, db_session, lanes_of,
-                            startable_processes, today)
+from app.cases.access import lanes_of, may_view_case, startable_processes
+from app.cases.errors import STEP_ERRORS, case_errors
+from app.common.clock import china_today as today
+from app.extensions import db_session
+from app.sla.overrides import calendar_for as calendar
 
 bp = Blueprint("cases", __name__)
 

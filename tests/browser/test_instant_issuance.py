@@ -1,7 +1,6 @@
 """A window clerk issues a card while the applicant waits (立等可取), in headless Chromium:
 sign in, accept the application, the card station writes the card on the virtual reader,
 hand the card over, and the case is closed."""
-import io
 import json
 import re
 

@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from app.cards.demo_cases import seed_demo_cases
-from app.sla.models import CaseDeadline
+from app.engine.models import CaseDeadline
 from tests.api import app, db  # noqa: F401  (fixture)
 from tests.fixtures_app import Browser
 

@@ -28,7 +28,7 @@ from app.engine.models import AuditEvent, HumanTask, Timer
 from app.engine.recompute import process_calendar_changes, recompute_case
 from app.sla import SHANGHAI, DbOverrides, WorkingDayCalendar, deadline_datetime
 from app.sla.entry import enter_day, enter_notice
-from app.sla.models import CalendarChange, CaseDeadline, DeadlinePause
+from app.engine.models import CalendarChange, CaseDeadline, DeadlinePause
 from app.sla.notice import parse_notice
 from app.sla.view import views
 from tests.cards.helpers import form_for

@@ -13,7 +13,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from app.engine.scripting import (DATE_HELPERS, SandboxedEnvironment, SandboxedScriptEngine,
                                   ScriptCompileError, compile_check)
-from app.sla import SHANGHAI, WorkingDayCalendar, YearOverrides, make_working_days
+from app.engine.functions import make_working_days
+from app.sla import SHANGHAI, WorkingDayCalendar, YearOverrides
 
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

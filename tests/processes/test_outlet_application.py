@@ -12,7 +12,7 @@ from app.cards.models import BlankCard, Card
 from app.cards.demo import luhn_complete
 from app.cards.states import BlankCardStatus, CardStatus
 from app.engine.errors import FormInvalid, NotCandidate
-from app.sla.models import CaseDeadline
+from app.engine.models import CaseDeadline
 from app.sla.view import views
 from app.sla import SHANGHAI, WorkingDayCalendar, deadline_datetime
 from tests.processes.conftest import MANAGER, NOW, OUTLET, WINDOW

@@ -7,8 +7,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from app.db import Base
+from app.engine.functions import make_working_days
 from app.sla import (SHANGHAI, CalendarYearMissing, DbOverrides, InMemoryOverrides,
-                     WorkingDayCalendar, YearOverrides, deadline_datetime, make_working_days,
+                     WorkingDayCalendar, YearOverrides, deadline_datetime,
                      package_years)
 from app.sla.models import CalendarDay, CalendarYear
 

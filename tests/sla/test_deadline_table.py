@@ -16,7 +16,7 @@ from datetime import date
 import pytest
 
 from app.sla.calendar import WorkingDayCalendar
-from app.sla.deadlines import Length, add_calendar_days, add_months, due_date
+from app.engine.lengths import Length, add_calendar_days, add_months, due_date
 
 D = date.fromisoformat
 cal = WorkingDayCalendar()

@@ -5,11 +5,10 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from app.adapters.sms import EmbeddedSmsGateway
 from app.engine.models import HumanTask, ProcessInstance, ProcessModel
-from app.sla.calendar import deadline_datetime
 from app.sla.models import CalendarDay, CalendarYear
 from tests.api import (PROCESSES, app, application_json, application_post, calendar,  # noqa: F401
                        complete, db, local_today, missing_year, open_task, start)

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.cards.models import Application, CardJob
+from app.cards.models import CardJob
 from app.engine.models import Incident, ProcessInstance
 from app.sla.models import CalendarYear
 from app.engine.services import ServiceError, registry

@@ -1,4 +1,4 @@
-"""Deadline arithmetic (时限计算): the lengths the seeds use, and one pure function from a
+"""Deadline lengths and arithmetic (时限计算): the lengths the seeds use, and one pure function from a
 deadline's start, length and pauses to its last day.
 
 Lengths (as written in BPMN, ``"15 working_days"``):
@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from app.sla.calendar import WorkingDayCalendar
+from app.engine.ports import Calendar
 
 WORKING_DAYS, CALENDAR_DAYS, MONTHS = "working_days", "calendar_days", "months"
 KINDS = (WORKING_DAYS, CALENDAR_DAYS, MONTHS)
@@ -67,7 +67,7 @@ def add_months(start: date, n: int) -> date:
     return date(year, month, min(start.day, _monthcal.monthrange(year, month)[1]))
 
 
-def paused_days(kind: str, spans: list[tuple[date, date]], calendar: WorkingDayCalendar) -> int:
+def paused_days(kind: str, spans: list[tuple[date, date]], calendar: Calendar) -> int:
     """Days of closed pause spans (P, R] that do not count. May raise CalendarYearMissing."""
     total = 0
     for paused, resumed in spans:
@@ -81,7 +81,7 @@ def paused_days(kind: str, spans: list[tuple[date, date]], calendar: WorkingDayC
 
 
 def due_date(length: Length, start: date, spans: list[tuple[date, date]],
-             calendar: WorkingDayCalendar) -> date:
+             calendar: Calendar) -> date:
     """The last day of a deadline of ``length`` from ``start``, with closed pause ``spans``.
     Raises CalendarYearMissing when a working-day count needs a year not entered."""
     extra = paused_days(length.kind, spans, calendar)

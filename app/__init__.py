@@ -8,7 +8,8 @@ from flask import Flask, g, request, session as http_session
 from forms.i18n import normalise_locale, set_locale
 
 from . import config as config_module
-from .database import make_engine, make_session_factory, scoped
+from .database import make_session_factory, scoped
+from .engine.db import make_engine
 from .extensions import csrf, db_session, login_manager  # noqa: F401  (db_session: re-exported)
 
 log = logging.getLogger(__name__)

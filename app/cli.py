@@ -78,6 +78,18 @@ def register_cli(app: Flask) -> None:
         for username, name in users:
             click.echo(f"  {username:10s} {name}")
 
+    @app.cli.command("operations")
+    def operations_cmd():
+        """The service operations BPMN may call: parameters, results, error codes."""
+        from app.engine.services import registry
+        for op in registry.describe():
+            params = ", ".join(f"{n}: {t}" + (f" = {d}" if d is not None else "") for n, t, d in op.params)
+            click.echo(f"{op.name}({params})  [{op.module}]")
+            click.echo(f"    {op.summary}")
+            click.echo(f"    → {', '.join(op.results) or '-'}")
+            if op.errors:
+                click.echo(f"    errors: {', '.join(op.errors)}")
+
     @app.cli.command("seed-demo-cases")
     def seed_demo_cases_cmd():
         """Demo outlet cases with their deadline running and paused (after deploy)."""

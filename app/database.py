@@ -1,14 +1,34 @@
-"""Database engine and sessions 数据库会话 (plain SQLAlchemy 2.0; the engine layer needs no Flask).
-
-One scoped session per request/thread; the engine's step functions commit or roll back.
-SQLite engines come from ``app.engine.db.make_engine``: it configures SAVEPOINTs, WAL and the
-write lock the runtime relies on.
+"""The database 数据库 (plain SQLAlchemy 2.0; the engine layer needs no Flask): the declarative
+base every table uses, the list of modules that define tables (Alembic, tests), and the
+sessions of the app (one scoped session per request/thread; the engine's steps commit or roll
+back). SQLite engines come from ``app.engine.db.make_engine``: it configures SAVEPOINTs, WAL
+and the write lock the runtime relies on.
 """
 from __future__ import annotations
 
-from sqlalchemy.orm import Session, scoped_session, sessionmaker
+import importlib
 
-from app.engine.db import make_engine  # noqa: F401  (re-exported for the app factory)
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+          "ck": "ck_%(table_name)s_%(constraint_name)s",
+          "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s"}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# Every module that defines tables, so Base.metadata is complete (Alembic, tests).
+MODEL_MODULES = ("app.auth.models", "app.sla.models", "app.engine.models", "app.cards.models",
+                 "app.adapters.police")
+
+
+def load_all() -> MetaData:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    return Base.metadata
 
 
 def make_session_factory(engine) -> sessionmaker[Session]:

@@ -76,7 +76,3 @@ YES_NO = (
     (NO, T("否", "No")),
 )
 
-
-def label_of(table: tuple, code: str) -> T | None:
-    """The display text for ``code`` in ``table`` (None if unknown)."""
-    return dict(table).get(code)

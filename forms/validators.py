@@ -177,17 +177,11 @@ MSG_CARD_CHECK = T("社保卡卡号校验位（最后一位）不正确，请核
                    "please compare with the number printed on the card")
 
 
-def card_check_char(body: str) -> str:
-    """Check character for the 8 body characters (0-9 = 0-9, A-Z = 10-35): the card
-    profile's rule, so forms and chip agree by construction."""
-    return card_number_check_char(body)
-
-
 def check_card_number(value: object) -> str:
     number = _compact(value)
     if not re.fullmatch(r"[0-9A-Z]{9}", number):
         raise ValidationError(MSG_CARD_FORMAT)
-    if number[8] != card_check_char(number[:8]):
+    if number[8] != card_number_check_char(number[:8]):
         raise ValidationError(MSG_CARD_CHECK)
     return number
 

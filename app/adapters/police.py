@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import Boolean, Date, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.db import Base
+from app.database import Base
 from app.common.masking import mask_id
 
 log = logging.getLogger(__name__)

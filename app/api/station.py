@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from hardware.protocol import API, JOB_FINISHED_MESSAGE
+
 from app.extensions import csrf
 from app.engine import runtime
 from app.engine.errors import NoMessageReceiver
@@ -11,7 +13,7 @@ from app.extensions import db_session
 
 from .auth import api_error, require_station
 
-bp = Blueprint("station_api", __name__, url_prefix="/api/v1/station")
+bp = Blueprint("station_api", __name__, url_prefix=API)
 csrf.exempt(bp)
 bp.before_request(require_station)
 
@@ -88,7 +90,7 @@ def result(job_id):
         return api_error(422, "invalid", f"结果与任务不符：{e}", f"The result does not match the job: {e}")
     if first_time:  # the same step records the result and wakes the case (one transaction)
         try:
-            runtime.send_message(session, "card_job_finished", message_payload(job), instance_id=job.instance_id,
+            runtime.send_message(session, JOB_FINISHED_MESSAGE, message_payload(job), instance_id=job.instance_id,
                                  actor=Actor.system(f"station:{_station() or 'unknown'}"))
         except NoMessageReceiver:  # the case ended (e.g. cancelled) or no longer waits for a card
             session.rollback()     # nothing recorded: the station keeps the result for a person

@@ -1,7 +1,7 @@
 """JSON API v1 接口: same services, same forms and same permissions as the pages."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from app.extensions import csrf
@@ -14,6 +14,7 @@ from app.sla.calendar import CalendarYearMissing
 from app.sla.view import primary
 from app.sla.view import views as deadline_views
 from app.cases.access import lanes_of, may_view_case, startable_processes
+from app.cases.cancel import cancel_case
 from app.cases.errors import STEP_ERRORS, error_texts
 from app.common.clock import china_today as today
 from app.extensions import db_session
@@ -196,7 +197,6 @@ def complete_task(task_id):
 
 @bp.post("/process-instances/<int:instance_id>/cancel")
 def cancel_instance(instance_id):
-    from app.cards.cancel import cancel_case
     session = db_session()
     inst, error = _case(session, instance_id)
     if error:
@@ -206,7 +206,8 @@ def cancel_instance(instance_id):
     if not isinstance(reason, str) or not reason.strip():
         return api_error(400, "bad_request", "请求体应为 {\"reason\": 撤销原因}", 'Body must be {"reason": "..."}')
     try:
-        cancel_case(session, instance_id, actor_of(g.api_user), reason.strip()[:200])
+        cancel_case(session, current_app.extensions["sscard"].families, instance_id,
+                    actor_of(g.api_user), reason.strip()[:200])
     except STEP_ERRORS as e:
         session.rollback()
         return _engine_error(e)

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.db import Base
+from app.database import Base
 
 # Demo roles of the platform; each is a group, and a BPMN lane of that name sends tasks to it.
 GROUPS = {

@@ -1,9 +1,8 @@
-"""The card domain 社保卡业务: applications, cards, blank-card stock, card jobs, SMS outbox;
-its rules and the service operations the card procedures' BPMN service tasks call.
+"""The shared kernel 社保卡业务: persons' applications, cards, blank-card stock, card jobs,
+card numbers, the one-person-one-card rule, the SMS outbox. The families' service operations
+live with them (``app.procedures.<family>.operations``).
 
-Importing this package defines the tables (on ``app.db.Base``) and registers the operations on
-``app.engine.services.registry``.
+Importing this package defines the tables (on ``app.database.Base``).
 """
 from app.cards import models  # noqa: F401  (tables)
 from app.adapters import police as _police  # noqa: F401  (table police_register_person)
-from app.cards import operations  # noqa: F401  (registers the service operations)

@@ -1,7 +1,7 @@
 """Card jobs 制卡任务: the outbox between the workflow and the card station.
 
 A service task (``card.submit_issue_job``) writes a ``CardJob`` in the workflow step's
-transaction; the station (``hardware/station.py``) claims it over HTTP, makes the card and
+transaction; the station (``hardware/station/``) claims it over HTTP, makes the card and
 reports a result; the platform records the result here and, the first time only, sends the
 message ``card_job_finished`` to the waiting workflow instance (``app/api/station.py``).
 
@@ -32,7 +32,7 @@ from app.common.masking import mask_id
 log = logging.getLogger(__name__)
 
 # The BPMN message a finished job sends to its instance.
-JOB_FINISHED_MESSAGE = "card_job_finished"
+from hardware.protocol import JOB_FINISHED_MESSAGE  # noqa: E402,F401  (the protocol's name)
 
 
 class JobNotFound(LookupError):

@@ -1,6 +1,6 @@
 """Domain tables 业务数据表: applications, cards, blank-card stock, card jobs, SMS outbox.
 
-Plain SQLAlchemy 2.0 on ``app.db.Base``; every type and constraint works on SQLite and
+Plain SQLAlchemy 2.0 on ``app.database.Base``; every type and constraint works on SQLite and
 PostgreSQL. States are strings checked by CHECK constraints (see ``app.cards.states``).
 Personal data (ID numbers, phones) appears in ``__repr__`` only masked.
 """
@@ -14,8 +14,9 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.cards.states import (ApplicationStatus, BlankCardStatus, CardStatus, Channel,
                               JobState, LIVE_CARD_STATES, ServicePointKind, SmsState, values)
-from app.db import Base
+from app.database import Base
 from app.engine.db import UtcDateTime
+from hardware.protocol import KINDS as JOB_KINDS
 from app.common.masking import mask_card_number, mask_id, mask_phone
 
 
@@ -225,10 +226,11 @@ class BlankCard(Base):
 
 
 class CardJob(Base):
-    """制卡任务 — the outbox for the card station (``hardware/station.py``): written in the
+    """制卡任务 — the outbox for the card station (``hardware/station/``): written in the
     workflow step's transaction, claimed by a station over HTTP, finished by its result."""
     __tablename__ = "card_job"
     __table_args__ = (CheckConstraint(_in("state", JobState), name="state"),
+                      CheckConstraint(_in("kind", JOB_KINDS), name="kind"),
                       Index("ix_card_job_state_window", "state", "window", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -110,4 +110,5 @@ class ServicePointKind(StrEnum):
 
 
 def values(enum) -> list[str]:
-    return [member.value for member in enum]
+    """The values of an enum, or the members of a plain sequence of strings."""
+    return [getattr(member, "value", member) for member in enum]

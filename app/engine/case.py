@@ -66,7 +66,7 @@ def lock_instance(session: Session, instance_id: int, *, skip_locked: bool = Fal
     return instance
 
 
-def make_engine(session: Session, actor: Actor, instance: ProcessInstance) -> PlatformScriptEngine:
+def make_script_engine(session: Session, actor: Actor, instance: ProcessInstance) -> PlatformScriptEngine:
     return PlatformScriptEngine(session, actor, instance_id=instance.id,
                                 business_key=instance.business_key,
                                 process_key=instance.process_key)
@@ -74,7 +74,7 @@ def make_engine(session: Session, actor: Actor, instance: ProcessInstance) -> Pl
 
 def load_case(session: Session, instance: ProcessInstance, actor: Actor, now: datetime) -> Case:
     model = repository.load(session, instance.model_id)
-    engine = make_engine(session, actor, instance)
+    engine = make_script_engine(session, actor, instance)
     specs = repository.workflow_specs(session, model, instance.call_bindings)
     workflow = load_state(instance.state, model.spec, specs, engine)
     return Case(session, instance, model, engine, workflow, actor, now)

@@ -13,7 +13,7 @@ from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String,
                         UniqueConstraint, event)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base
+from app.database import Base
 from app.engine.db import UtcDateTime, utcnow
 from app.engine.errors import AuditImmutable
 

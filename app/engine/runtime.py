@@ -24,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from app.engine import audit, clock, ports, repository
-from app.engine.case import Case, current_data, load_case, lock_instance, make_engine
+from app.engine.case import (Case, current_data, load_case, lock_instance,
+                             make_script_engine)
 from app.engine.errors import (CaseChanged, EngineError, FormInvalid,  # noqa: F401  (re-exported)
                                FourEyesViolation, IncidentNotFound, IncidentNotOpen,
                                DeadlineNotPaused, DeadlineNotRunning,
@@ -100,7 +101,7 @@ def start_instance(session: Session, process_key: str, data: dict | None,
                                    call_bindings=bindings or None)
         session.add(instance)
         session.flush()  # the id, for service operations and rows
-        engine = make_engine(session, actor, instance)
+        engine = make_script_engine(session, actor, instance)
         workflow = BpmnWorkflow(model.spec, repository.workflow_specs(session, model, bindings),
                                 script_engine=engine)
         for task in workflow.get_tasks(state=TaskState.READY):

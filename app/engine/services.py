@@ -11,6 +11,7 @@ case stops in a visible incident with the message, retryable from the UI and API
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -62,19 +63,52 @@ class Operation(Protocol):
     def __call__(self, ctx: ServiceContext, **params: Any) -> dict | None: ...
 
 
+@dataclass(frozen=True)
+class OperationInfo:
+    """What an analyst needs to call an operation from BPMN (the operation table)."""
+
+    name: str
+    summary: str                              # first line of the docstring
+    module: str
+    params: tuple[tuple[str, str, str | None], ...]  # (name, type, default or None if required)
+    results: tuple[str, ...]
+    errors: tuple[str, ...]                   # ServiceError codes an error boundary may catch
+
+
 class ServiceRegistry:
     """Operation name -> function. Results must be JSON-serialisable dicts (stored in task data)."""
 
     def __init__(self):
         self._ops: dict[str, Callable[..., dict | None]] = {}
+        self._info: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
-    def operation(self, name: str):
+    def operation(self, name: str, *, results: tuple[str, ...] = (), errors: tuple[str, ...] = ()):
+        """Register ``fn`` under ``name``, with the result keys and error codes it documents
+        (listed by ``describe()``: the table analysts read, generated, never kept by hand)."""
         def register(fn):
             if name in self._ops and self._ops[name] is not fn:
                 raise ValueError(f"service operation {name!r} registered twice")
             self._ops[name] = fn
+            self._info[name] = (tuple(results), tuple(errors))
             return fn
         return register
+
+    def describe(self) -> list[OperationInfo]:
+        """Every operation with its parameters (from its signature), results and errors."""
+        out = []
+        for name in sorted(self._ops):
+            fn = self._ops[name]
+            params = []
+            for p in list(inspect.signature(fn).parameters.values())[1:]:  # after ctx
+                kind = p.annotation if isinstance(p.annotation, str) else getattr(
+                    p.annotation, "__name__", "")
+                default = None if p.default is inspect.Parameter.empty else repr(p.default)
+                params.append((p.name, str(kind).replace(" | None", "?"), default))
+            results, errors = self._info.get(name, ((), ()))
+            doc = (inspect.getdoc(fn) or "").strip().splitlines()
+            out.append(OperationInfo(name, doc[0] if doc else "", fn.__module__, tuple(params),
+                                     results, errors))
+        return out
 
     def get(self, name: str):
         return self._ops.get(name)

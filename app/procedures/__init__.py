@@ -31,6 +31,9 @@ class Family:
     # the family's panel on the case page: (template, fn(session, instance) -> context or None)
     case_panel: tuple[str, Callable[..., dict | None]] | None = None
     demo_seed: Callable[..., Any] | None = None     # fn(session): demo cases (after deploy)
+    # fn(session, instance_id, actor, reason): the family's rows end with a cancelled case,
+    # in the same transaction (e.g. a card being made is cancelled, its blank card returned)
+    on_cancel: Callable[..., Any] | None = None
     processes: tuple[str, ...] = field(default=())  # process ids, for lists and docs
 
 

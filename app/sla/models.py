@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.database import Base
 
 
 class CalendarDay(Base):

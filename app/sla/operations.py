@@ -4,6 +4,7 @@ is entered (page, command line, file or the task itself).
 
 Loaded with the calendar family (``app.procedures.calendar``) by the app and the scheduler.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,11 @@ def business_key(year: int) -> str:
     return f"calendar-{year}"
 
 
-@registry.operation("calendar.enter_notice")
+@registry.operation(
+    "calendar.enter_notice",
+    results=("year", "days"),
+    errors=("notice_unreadable",),
+)
 def enter_notice_operation(ctx: ServiceContext, notice_text: str, year: int) -> dict:
     """Read the pasted notice and enter the year; the scheduler's next round recomputes."""
     try:
@@ -49,9 +54,14 @@ def calendar_round(session_factory: Callable[[], Session], now: datetime | None 
     task of a year that has been entered meanwhile."""
     today = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI).date()
     with session_factory() as session:
-        open_cases = dict(session.execute(select(ProcessInstance.business_key, ProcessInstance.id).where(
-            ProcessInstance.process_key == PROCESS_KEY,
-            ProcessInstance.status.in_(ACTIVE_STATUSES))).all())
+        open_cases = dict(
+            session.execute(
+                select(ProcessInstance.business_key, ProcessInstance.id).where(
+                    ProcessInstance.process_key == PROCESS_KEY,
+                    ProcessInstance.status.in_(ACTIVE_STATUSES),
+                )
+            ).all()
+        )
         if not open_cases and not years_to_enter(session, today):
             return
         years = {int(k.split("-", 1)[1]): iid for k, iid in open_cases.items()}
@@ -59,14 +69,21 @@ def calendar_round(session_factory: Callable[[], Session], now: datetime | None 
         for year, instance_id in years.items():
             if sources[year] != MISSING:
                 try:
-                    runtime.send_message(session, ENTERED_MESSAGE, {"year": year},
-                                         instance_id=instance_id, actor=ACTOR)
+                    runtime.send_message(
+                        session,
+                        ENTERED_MESSAGE,
+                        {"year": year},
+                        instance_id=instance_id,
+                        actor=ACTOR,
+                    )
                 except EngineError:
                     session.rollback()
         for year in years_to_enter(session, today):
             if year not in years:
                 try:
-                    runtime.start_instance(session, PROCESS_KEY, {"year": year}, business_key(year), ACTOR)
+                    runtime.start_instance(
+                        session, PROCESS_KEY, {"year": year}, business_key(year), ACTOR
+                    )
                 except EngineError as e:  # not deployed (tests, a trimmed deployment)
                     session.rollback()
                     log.info("calendar task for %s not opened: %s", year, e)

@@ -147,6 +147,14 @@ def sms_outbox():
     return render_template("admin/sms.html", messages=messages)
 
 
+@bp.get("/processes/operations")
+@require_groups("process_analyst")
+def operations():
+    """服务操作: what a BPMN service task may call (generated from the registry)."""
+    from app.engine.services import registry
+    return render_template("admin/operations.html", operations=registry.describe())
+
+
 @bp.route("/processes", methods=["GET", "POST"])
 @require_groups("process_analyst")
 def processes():

@@ -16,6 +16,7 @@ from app.web.history import history as case_history
 from app.web.history import step_titles
 from app.web import t
 from app.cases.access import lanes_of, may_view_case, startable_processes
+from app.cases.cancel import cancel_case
 from app.cases.errors import STEP_ERRORS, case_errors
 from app.common.clock import china_today as today
 from app.extensions import db_session
@@ -123,7 +124,6 @@ def retry(incident_id):
 @bp.post("/cases/<int:instance_id>/cancel")
 def cancel(instance_id):
     """撤销办件: the applicant gave up, or a card job can no longer finish."""
-    from app.cards.cancel import cancel_case
     session = db_session()
     inst = _instance_or_404(instance_id)
     if not may_view_case(session, current_user, inst):
@@ -133,7 +133,8 @@ def cancel(instance_id):
         flash(t("请填写撤销原因。", "Give the reason for cancelling."))
         return redirect(url_for("cases.show", instance_id=instance_id))
     try:
-        cancel_case(session, instance_id, actor_of(current_user), reason)
+        cancel_case(session, current_app.extensions["sscard"].families, instance_id,
+                    actor_of(current_user), reason)
         flash(t("办件已撤销。", "The case was cancelled."))
     except STEP_ERRORS as e:
         session.rollback()

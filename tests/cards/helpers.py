@@ -14,14 +14,16 @@ from PIL import Image
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-import app.cards  # noqa: F401  (tables, operations)
+from app.procedures import load_families
 import app.engine.models  # noqa: F401  (engine tables: the operations set the business key)
 import app.sla  # noqa: F401  (calendar tables: the outlet deadline)
 from app.adapters.demo import APPLIES_AS, BY_KEY
 from app.cards.demo import seed_demo
-from app.db import Base
+from app.database import Base
 from app.engine.db import make_engine
 from app.engine.services import Actor, ServiceContext
+
+load_families()  # tables, service operations and forms of every procedure family
 
 
 def jpeg(size=(295, 413)) -> bytes:

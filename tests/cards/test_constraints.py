@@ -80,3 +80,26 @@ def test_unknown_status_and_duplicate_number_are_refused(db):
         s.add(card(CardStatus.CANCELLED, number="B7K334774"))
         with pytest.raises(IntegrityError):
             s.commit()
+
+
+def test_a_card_job_kind_outside_the_station_protocol_is_refused_by_the_migrated_schema(tmp_path):
+    """CardJob.kind is one of hardware.protocol.KINDS (migration 0005's CHECK constraint)."""
+    from sqlalchemy import create_engine, text
+
+    from app.migrate import upgrade
+    from hardware.protocol import KINDS
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    # a plain SQLite connection does not enforce foreign keys: only the CHECK is under test
+    for kind, ok in [(KINDS[0], True), ("format_disk", False)]:
+        with engine.connect() as conn:
+            stmt = text("INSERT INTO card_job (application_id, kind, payload, state, attempts, created_at) "
+                        "VALUES (1, :kind, '{}', 'queued', 0, '2026-12-01 00:00:00')")
+            if ok:
+                conn.execute(stmt, {"kind": kind})
+                conn.commit()
+            else:
+                with pytest.raises(IntegrityError):
+                    conn.execute(stmt, {"kind": kind})
+    engine.dispose()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from wtforms.validators import Optional
 
 import forms.registry
-from app.db import Base
+from app.database import Base
 from app.engine import repository, services
 from app.engine.db import make_engine
 from app.engine.functions import script_functions

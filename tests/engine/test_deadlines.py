@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-import app.cards  # noqa: F401  (the outlet procedure's tables and service operations)
+from app.procedures import load_families
 from app.cards.demo import seed_demo
-from app.db import Base
+from app.database import Base
 from app.engine import audit, repository, runtime
 from app.engine.db import make_engine
 from app.engine.errors import DeadlineNotPaused, DeadlineNotRunning
@@ -36,6 +36,8 @@ from tests.engine.conftest import ADMIN, CLERK, MANAGER
 from tests.processes.conftest import PROCESSES
 from tests.processes.conftest import ADMIN as PLATFORM_ADMIN
 from tests.processes.conftest import Case as OutletCase
+
+load_families()  # tables, service operations and forms of every procedure family
 
 MODEL = Path(__file__).parent / "bpmn_deadlines" / "deadlines.bpmn"
 KEY = "engine_test_deadlines"

@@ -11,7 +11,8 @@ from werkzeug.datastructures import FileStorage
 from wtforms.validators import ValidationError
 
 from forms.i18n import T, get_locale, set_locale, to_text
-from forms.validators import (MAX_PHOTO_BYTES, age_on, card_check_char, check_card_number,
+from hardware.profile import card_number_check_char
+from forms.validators import (MAX_PHOTO_BYTES, age_on, check_card_number,
                               check_citizen_id, check_landline, check_mobile, check_name,
                               check_other_id, check_photo, check_postcode, guardian_errors,
                               id_birth_date, id_sex, id_validity_errors, load_photo,
@@ -175,7 +176,7 @@ def test_other_id_documents():
 @pytest.mark.parametrize("number", ["X00000019", "B7K334774", "188347080", "B6C989166"])
 def test_card_number_samples(number):
     assert check_card_number(number) == number
-    assert card_check_char(number[:8]) == number[8]
+    assert card_number_check_char(number[:8]) == number[8]
 
 
 def test_card_number_normalised():
@@ -184,8 +185,8 @@ def test_card_number_normalised():
 
 def test_card_number_check_10_and_11():
     bodies = [f"{n:08d}" for n in range(2000)]
-    assert any(card_check_char(b) == "X" for b in bodies)
-    assert any(card_check_char(b) == "0" for b in bodies)
+    assert any(card_number_check_char(b) == "X" for b in bodies)
+    assert any(card_number_check_char(b) == "0" for b in bodies)
 
 
 def test_card_number_wrong_check_char():

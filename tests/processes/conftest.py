@@ -9,19 +9,20 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-import app.cards  # noqa: F401  (tables and service operations)
-import app.sla.operations  # noqa: F401  (the calendar procedure's operation)
+from app.procedures import load_families
 import app.engine.models  # noqa: F401
 from app.cards import jobs
 from app.cards.demo import seed_demo
 from app.cards.models import Application, BlankCard, Card, CardJob, SmsMessage
-from app.db import Base
+from app.database import Base
 from app.engine import audit, repository, runtime
 from app.engine.db import make_engine
 from app.engine.models import HumanTask, ProcessInstance, Timer
 from app.engine.services import Actor
 from app.sla import SHANGHAI
 from tests.cards.helpers import form_for, pg_engine  # noqa: F401  (fixture)
+
+load_families()  # tables, service operations and forms of every procedure family
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 

@@ -288,7 +288,7 @@ def test_no_timers_in_instant_issuance(case):
 
 
 def test_cancelling_the_case_releases_card_blank_card_and_job(case):
-    from app.cards.operations import cancel_for_instance
+    from app.procedures.application.operations.cancel import cancel_for_instance
     from app.engine import runtime
     c = case(P)
     c.accept("lin_kun")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from app.db import Base
+from app.database import Base
 from app.engine.functions import make_working_days
 from app.sla import (SHANGHAI, CalendarYearMissing, DbOverrides, InMemoryOverrides,
                      WorkingDayCalendar, YearOverrides, deadline_datetime,

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from app.db import Base
+from app.database import Base
 from app.sla.calendar import CalendarYearMissing, WorkingDayCalendar, package_years
 from app.sla.importer import CalendarFileError, import_overrides
 from app.sla.overrides import DbOverrides

@@ -9,6 +9,11 @@ def _panel(session, instance):
     return application_panel(session, instance)
 
 
+def _cancel(session, instance_id, actor, reason):
+    from app.procedures.application.operations.cancel import cancel_for_instance
+    return cancel_for_instance(session, instance_id, actor, reason)
+
+
 def _demo(session):
     from app.cards.demo_cases import seed_demo_cases
     return seed_demo_cases(session)
@@ -17,7 +22,8 @@ def _demo(session):
 FAMILY = Family(
     name="application", title_zh="申领", title_en="Application",
     bpmn_dir="processes/application",
-    modules=("app.adapters", "app.cards"),
+    modules=("app.adapters", "app.cards", "app.procedures.application.operations"),
+    on_cancel=_cancel,
     case_panel=("panels/application.html", _panel),
     demo_seed=_demo,
     processes=("instant_issuance", "outlet_application"),

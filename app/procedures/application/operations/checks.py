@@ -1,0 +1,98 @@
+"""The checks (核查): the provincial card archive and the police household register."""
+
+from __future__ import annotations
+
+import app.adapters as adapters
+from app.cards.states import CARD_BEING_MADE, ApplicationStatus
+from app.engine.services import ServiceContext, ServiceError, registry
+from app.procedures.application.operations.common import (
+    _application,
+    _open,
+    _service_error,
+)
+
+# ------------------------------------------------------------------------------ archive, police
+
+
+@registry.operation(
+    "archive.query",
+    results=("has_live_card", "being_made", "card_number", "status", "matches_form", "consent"),
+)
+def archive_query(ctx: ServiceContext, application_id: int) -> dict:
+    """通过全省社保卡档案库查询申请人在本省是否已制卡."""
+    app = _application(ctx, application_id, for_update=True)
+    _open(app)
+    app.status = ApplicationStatus.CHECKING
+    record = adapters.archive(ctx.session).find_live_card(app.id_number)
+    if record is None:
+        return {
+            "has_live_card": False,
+            "being_made": False,
+            "card_number": None,
+            "status": None,
+            "matches_form": None,
+            "consent": app.consent_stop_old_card,
+        }
+    return {
+        "has_live_card": True,
+        "being_made": record.status in CARD_BEING_MADE,
+        "card_number": record.card_number_masked,
+        "status": record.status,
+        "matches_form": (app.old_card_number or "").upper() == record.card_number,
+        "consent": app.consent_stop_old_card,
+    }
+
+
+@registry.operation(
+    "archive.stop_old_card",
+    results=("stopped", "card_number", "status"),
+    errors=("card_in_production", "card_not_live", "card_unknown"),
+)
+def archive_stop_old_card(ctx: ServiceContext, application_id: int) -> dict:
+    """在本省已制卡的，按照相关规定办理卡的停用手续. The applicant's consent is required: on the
+    form, or confirmed in ``confirm_old_card_stop`` (the diagram only comes here then)."""
+    app = _application(ctx, application_id, for_update=True)
+    _open(app)
+    archive = adapters.archive(ctx.session)
+    record = archive.find_live_card(app.id_number)
+    if record is None:
+        return {"stopped": False, "card_number": None, "status": None}
+    try:
+        stopped = archive.stop_card(
+            record.card_number, f"换领新卡（申领编号 {app.number}）", by=ctx.actor.username
+        )
+    except adapters.ArchiveError as e:
+        raise _service_error(e) from None
+    app.consent_stop_old_card = True
+    app.old_card_stopped = stopped.card_number
+    return {"stopped": True, "card_number": stopped.card_number_masked, "status": stopped.status}
+
+
+@registry.operation(
+    "police.verify",
+    results=("match", "reasons", "checks"),
+    errors=("police_unavailable",),
+)
+def police_verify(ctx: ServiceContext, application_id: int) -> dict:
+    """与公安部门联网核查: compare name, sex and date of birth with the household register.
+    A mismatch is a result (``match: false`` with reasons), not an error: the diagram
+    decides. An unreachable register is the retryable error ``police_unavailable``."""
+    app = _application(ctx, application_id, for_update=True)
+    _open(app)
+    app.status = ApplicationStatus.CHECKING
+    app.police_checks = (app.police_checks or 0) + 1
+    if app.id_type != "resident_id":
+        result = adapters.VerifyResult(False, [adapters.Reason.of("not_resident_id")])
+    else:
+        try:
+            result = adapters.police(ctx.session).verify(
+                app.id_number, app.name, app.sex, app.birth_date
+            )
+        except adapters.PoliceUnavailable as e:
+            raise ServiceError(
+                "police_unavailable",
+                "公安联网核查系统暂时无法连接，请稍后重试",
+                "The police register cannot be reached; retry later",
+                retryable=True,
+            ) from e
+    return {**result.as_dict(), "checks": app.police_checks}

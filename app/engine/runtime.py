@@ -41,15 +41,15 @@ from app.engine.repository import latest_models  # noqa: F401  (part of the runt
 from app.engine.serialization import dump_state
 from app.engine.services import Actor
 from app.engine.sync import save
-from app.engine.tasks import (check_four_eyes, claim, fresh_task, reassign, release,  # noqa: F401
-                              require_candidate, require_open)
+from app.engine.tasks import (check_four_eyes, claim, fresh_task, may_work_on,  # noqa: F401
+                              reassign, release, require_candidate, require_open)
 from app.engine.timers import fire_due_timers  # noqa: F401  (part of the runtime API)
 from app.engine.transaction import step
 from app.engine.ports import Calendar
 
 __all__ = ["start_instance", "complete_task", "claim", "release", "reassign", "send_message",
            "fire_due_timers", "retry_incident", "cancel_instance", "task_data",
-           "suspend_deadline", "resume_deadline",
+           "suspend_deadline", "resume_deadline", "may_work_on",
            "instance_data", "working_days_left", "latest_models",
            # errors, for callers that catch them from here
            "EngineError", "FormInvalid", "CaseChanged", "TaskAlreadyDone", "TaskNotOpen",

@@ -45,6 +45,13 @@ def is_candidate(row: HumanTask, actor: Actor) -> bool:
     return row.group is not None and row.group in actor.groups
 
 
+def may_work_on(row: HumanTask, actor: Actor) -> bool:
+    """What pages ask before offering the form or the claim button: the same rule
+    ``require_candidate`` enforces (one rule, in the engine)."""
+    return not (row.assignee_id is not None and row.assignee_id != actor.user_id) \
+        and actor.user_id is not None and is_candidate(row, actor)
+
+
 def require_candidate(row: HumanTask, actor: Actor) -> None:
     """May ``actor`` work on the task now: a candidate, and not claimed by someone else."""
     if row.assignee_id is not None and row.assignee_id != actor.user_id:

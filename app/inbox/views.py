@@ -19,11 +19,12 @@ from app.sla.calendar import CalendarYearMissing
 from app.sla.view import views as deadline_views
 from app.web.history import history as case_history
 from app.web import require_groups, t
+from app.web.steps import page_step
 from app.cases.errors import STEP_ERRORS, case_errors
 from app.common.clock import china_today as today
 from app.extensions import db_session
 from app.sla.overrides import calendar_for as calendar
-from forms.base import validate_data
+from forms.base import to_formdata
 from forms.registry import get_form
 
 from . import queries
@@ -60,23 +61,17 @@ def _task_or_404(task_id: int) -> HumanTask:
 
 
 def _may_work_on(task: HumanTask) -> bool:
-    return task.assignee_id == current_user.id or \
-        (task.assignee_id is None and current_user.in_group(task.group))
+    return runtime.may_work_on(task, actor_of(current_user))
 
 
 @bp.post("/tasks/<int:task_id>/claim")
 def claim(task_id):
     session = db_session()
     task = _task_or_404(task_id)
-    if not current_user.in_group(task.group):
-        abort(403)
-    try:
-        runtime.claim(session, task.id, actor_of(current_user))
-        flash(t("已领取任务。", "Task claimed."))
-    except STEP_ERRORS as e:
-        session.rollback()
-        flash(case_errors(e))
-    return redirect(_local(request.form.get("next")) or url_for("inbox.task", task_id=task_id))
+    # the engine checks who may claim (group, four eyes): not a candidate is a 403
+    return page_step(lambda: runtime.claim(session, task.id, actor_of(current_user)),
+                     _local(request.form.get("next")) or url_for("inbox.task", task_id=task_id),
+                     t("已领取任务。", "Task claimed."))
 
 
 def _local(target: str | None) -> str | None:
@@ -93,13 +88,8 @@ def release(task_id):
     task = _task_or_404(task_id)
     if task.assignee_id != current_user.id:
         abort(403)
-    try:
-        runtime.release(session, task.id, actor_of(current_user))
-        flash(t("已退回到岗位组。", "Task released to the group."))
-    except STEP_ERRORS as e:
-        session.rollback()
-        flash(case_errors(e))
-    return redirect(url_for("inbox.index"))
+    return page_step(lambda: runtime.release(session, task.id, actor_of(current_user)),
+                     url_for("inbox.index"), t("已退回到岗位组。", "Task released to the group."))
 
 
 @bp.post("/tasks/<int:task_id>/reassign")
@@ -135,21 +125,21 @@ def task(task_id):
             flash(t("该任务已由他人办理或已不属于您。", "This task was done by someone else or is no longer yours."))
             return redirect(url_for("cases.show", instance_id=task.instance_id))
         data = _posted_data()
-        form, errors = validate_data(form_cls, data)
-        if not errors:
-            try:
-                runtime.complete_task(session, task.id, data, actor_of(current_user),
-                                      expected_lock_version=_int(request.form.get("lock_version")))
-            except FormInvalid as e:
-                session.rollback()
-                errors = e.errors
-            except STEP_ERRORS as e:
-                session.rollback()
-                flash(case_errors(e))
-                return redirect(url_for("cases.show", instance_id=task.instance_id))
-            else:
-                flash(t("任务已完成。", "Task completed."))
-                return redirect(_next_url(session, task.instance_id))
+        # validated once, by the engine's step (FormInvalid carries the messages)
+        form = form_cls(formdata=to_formdata(data))
+        try:
+            runtime.complete_task(session, task.id, data, actor_of(current_user),
+                                  expected_lock_version=_int(request.form.get("lock_version")))
+        except FormInvalid as e:
+            session.rollback()
+            errors = e.errors
+        except STEP_ERRORS as e:
+            session.rollback()
+            flash(case_errors(e))
+            return redirect(url_for("cases.show", instance_id=task.instance_id))
+        else:
+            flash(t("任务已完成。", "Task completed."))
+            return redirect(_next_url(session, task.instance_id))
     else:
         form = form_cls(data=_prefill(instance, task))
     history = case_history(session, instance)

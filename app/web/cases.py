@@ -13,6 +13,7 @@ from app.engine import runtime
 from app.engine.models import HumanTask, Incident, ProcessInstance
 from app.sla.view import views as deadline_views
 from app.web.history import history as case_history
+from app.web.steps import page_step
 from app.web.history import step_titles
 from app.web import t
 from app.cases.access import lanes_of, may_view_case, startable_processes
@@ -112,13 +113,8 @@ def retry(incident_id):
     inst = session.get(ProcessInstance, incident.instance_id)
     if not current_user.in_group("manager", "administrator", *lanes_of(session, inst)):
         abort(403)
-    try:
-        runtime.retry_incident(session, incident_id, actor_of(current_user))
-        flash(t("已重试。", "Retried."))
-    except STEP_ERRORS as e:
-        session.rollback()
-        flash(case_errors(e))
-    return redirect(url_for("cases.show", instance_id=incident.instance_id))
+    return page_step(lambda: runtime.retry_incident(session, incident_id, actor_of(current_user)),
+                     url_for("cases.show", instance_id=incident.instance_id), t("已重试。", "Retried."))
 
 
 @bp.post("/cases/<int:instance_id>/cancel")
@@ -132,14 +128,10 @@ def cancel(instance_id):
     if not reason:
         flash(t("请填写撤销原因。", "Give the reason for cancelling."))
         return redirect(url_for("cases.show", instance_id=instance_id))
-    try:
-        cancel_case(session, current_app.extensions["sscard"].families, instance_id,
-                    actor_of(current_user), reason)
-        flash(t("办件已撤销。", "The case was cancelled."))
-    except STEP_ERRORS as e:
-        session.rollback()
-        flash(case_errors(e))
-    return redirect(url_for("cases.show", instance_id=instance_id))
+    families = current_app.extensions["sscard"].families
+    return page_step(lambda: cancel_case(session, families, instance_id, actor_of(current_user), reason),
+                     url_for("cases.show", instance_id=instance_id),
+                     t("办件已撤销。", "The case was cancelled."))
 
 
 @bp.post("/cases/<int:instance_id>/deadline")

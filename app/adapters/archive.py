@@ -6,6 +6,7 @@ the province, and stopping that card (停用) before a new one is made (S annex 
 """
 from __future__ import annotations
 
+from app.common.errors import BilingualError
 import abc
 import logging
 from dataclasses import dataclass
@@ -35,12 +36,11 @@ class CardRecord:
         return s[:3] + "*" * (len(s) - 5) + s[-2:] if len(s) > 5 else s
 
 
-class ArchiveError(Exception):
+class ArchiveError(BilingualError):
     """The archive refused the request; ``zh``/``en`` say why."""
 
     def __init__(self, code: str, zh: str, en: str):
-        self.code, self.zh, self.en = code, zh, en
-        super().__init__(f"{zh} ({en})")
+        super().__init__(zh, en, code=code)
 
 
 class CardArchive(abc.ABC):

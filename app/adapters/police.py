@@ -8,6 +8,7 @@ happens next. An unreachable register raises ``PoliceUnavailable``.
 """
 from __future__ import annotations
 
+from app.common.errors import BilingualError
 import abc
 import logging
 from dataclasses import dataclass, field
@@ -74,8 +75,12 @@ class VerifyResult:
         return {"match": self.match, "reasons": [r.as_dict() for r in self.reasons]}
 
 
-class PoliceUnavailable(Exception):
+class PoliceUnavailable(BilingualError):
     """The register could not be reached (retry later)."""
+
+    code = "police_unavailable"
+    message_zh = "公安户籍库暂时无法访问，请稍后重试"
+    message_en = "The police household register cannot be reached; try again later"
 
 
 class PoliceRegister(abc.ABC):

@@ -7,6 +7,7 @@ worker sending the queued rows, so a rolled-back step never sends anything).
 """
 from __future__ import annotations
 
+from app.common.errors import BilingualError
 import abc
 import logging
 import re
@@ -19,10 +20,9 @@ SIGNATURE = "【石狮人社】"
 MAX_LENGTH = 300  # long SMS are split by the carrier; keep notices short
 
 
-class SmsError(Exception):
+class SmsError(BilingualError):
     def __init__(self, code: str, zh: str, en: str):
-        self.code, self.zh, self.en = code, zh, en
-        super().__init__(f"{zh} ({en})")
+        super().__init__(zh, en, code=code)
 
 
 class SmsGateway(abc.ABC):

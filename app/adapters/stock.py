@@ -7,6 +7,7 @@ tables. Reservations are idempotent per application: asking again returns the sa
 """
 from __future__ import annotations
 
+from app.common.errors import BilingualError
 import abc
 import logging
 from dataclasses import dataclass
@@ -33,12 +34,11 @@ class BlankCardRecord:
         return mask_id(self.bank_card_number)
 
 
-class StockError(Exception):
+class StockError(BilingualError):
     """``code``: no_blank_card | blank_card_unknown | blank_card_not_available | wrong_window."""
 
     def __init__(self, code: str, zh: str, en: str):
-        self.code, self.zh, self.en = code, zh, en
-        super().__init__(f"{zh} ({en})")
+        super().__init__(zh, en, code=code)
 
 
 class CardStock(abc.ABC):

@@ -24,6 +24,7 @@ SPEC_VERSION = "3.00"          # 规范版本
 INIT_ORG = "350581000001"      # 初始化机构编号 (12 digits)
 VALID_YEARS = 10               # 卡有效期
 ISSUER = "福建省人力资源和社会保障厅"  # printed on the card face
+from app.common.errors import BilingualError
 from app.common.clock import CHINA_TZ, china_today  # noqa: E402,F401  (the one clock)
 
 
@@ -35,11 +36,13 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-class LiveCardExists(Exception):
+class LiveCardExists(BilingualError):
     """The person already holds a live card (number assigned ... temporarily lost)."""
 
-    zh = "该公民身份号码在本省已有有效社保卡（或正在制卡），一人只能持有一张社保卡"
-    en = "This citizen ID number already has a live card in the province (or one in production); one person holds one card"
+    code = "live_card_exists"
+    message_zh = "该公民身份号码在本省已有有效社保卡（或正在制卡），一人只能持有一张社保卡"
+    message_en = ("This citizen ID number already has a live card in the province (or one in "
+                  "production); one person holds one card")
 
 
 def live_card_of(session: Session, ssn: str, for_update: bool = False) -> Card | None:

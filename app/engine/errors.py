@@ -15,19 +15,16 @@ kind           meaning                                       typical HTTP answer
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from app.common.errors import BilingualError
 from typing import Iterable
 
 
-class EngineError(Exception):
+class EngineError(BilingualError):
     kind = "conflict"
 
     def __init__(self, message_zh: str, message_en: str):
-        self.message_zh = message_zh
-        self.message_en = message_en
-        super().__init__(f"{message_zh} / {message_en}")
-
-    def message(self, lang: str = "zh") -> str:
-        return self.message_en if lang.startswith("en") else self.message_zh
+        super().__init__(message_zh, message_en)
 
 
 # -- not found ---------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from app.common.errors import BilingualError
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -43,20 +45,25 @@ class ServiceContext:
     data: dict = field(default_factory=dict)  # the task's data (read-only by convention)
 
 
-class ServiceError(Exception):
+class ServiceError(BilingualError):
     """A failure of an outside system or a domain rule, with a clerk-readable message.
 
     ``code`` is the BPMN error code an error boundary event may catch (e.g. "police_mismatch").
     """
 
+    kind = "invalid"
+
     def __init__(self, code: str, message_zh: str, message_en: str = "", retryable: bool = False,
                  details: dict | None = None):
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en or message_zh
+        super().__init__(message_zh, message_en, code=code)
         self.retryable = retryable
         self.details = details or {}
-        super().__init__(f"{message_zh} ({self.message_en})" if message_en else message_zh)
+
+    @classmethod
+    def of(cls, error: BilingualError, retryable: bool = False) -> "ServiceError":
+        """An adapter's or a rule's error as the ServiceError a diagram can catch."""
+        return cls(error.code or type(error).__name__, error.message_zh, error.message_en,
+                   retryable=retryable)
 
 
 class Operation(Protocol):

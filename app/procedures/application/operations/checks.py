@@ -8,7 +8,6 @@ from app.engine.services import ServiceContext, ServiceError, registry
 from app.procedures.application.operations.common import (
     _application,
     _open,
-    _service_error,
 )
 
 # ------------------------------------------------------------------------------ archive, police
@@ -62,7 +61,7 @@ def archive_stop_old_card(ctx: ServiceContext, application_id: int) -> dict:
             record.card_number, f"换领新卡（申领编号 {app.number}）", by=ctx.actor.username
         )
     except adapters.ArchiveError as e:
-        raise _service_error(e) from None
+        raise ServiceError.of(e) from None
     app.consent_stop_old_card = True
     app.old_card_stopped = stopped.card_number
     return {"stopped": True, "card_number": stopped.card_number_masked, "status": stopped.status}

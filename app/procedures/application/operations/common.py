@@ -94,6 +94,3 @@ def _deadline(ctx: ServiceContext) -> CaseDeadline | None:
     return CaseDeadline.of(ctx.session, ctx.instance_id) if ctx.instance_id else None
 
 
-def _service_error(exc, retryable: bool = False) -> ServiceError:
-    """An adapter's error (code, zh, en) as a ServiceError."""
-    return ServiceError(exc.code, exc.zh, exc.en, retryable=retryable)

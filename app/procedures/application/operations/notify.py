@@ -5,13 +5,12 @@ from __future__ import annotations
 import app.adapters as adapters
 from app.cards import rules
 from app.cards.states import ApplicationStatus
-from app.engine.services import ServiceContext, registry
+from app.engine.services import ServiceContext, ServiceError, registry
 from app.procedures.application.operations.common import (
     _application,
     _deadline,
     _now,
     _open,
-    _service_error,
 )
 
 # ------------------------------------------------------------------------------ SMS
@@ -39,7 +38,7 @@ def notify_pickup(ctx: ServiceContext, application_id: int) -> dict:
     try:
         sms_id = adapters.sms(ctx.session).send(app.mobile, text, application_id=app.id)
     except adapters.SmsError as e:
-        raise _service_error(e) from None
+        raise ServiceError.of(e) from None
     now = _now()
     app.notified_at = now
     app.status = ApplicationStatus.NOTIFIED

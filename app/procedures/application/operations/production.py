@@ -18,7 +18,6 @@ from app.procedures.application.operations.common import (
     _date,
     _now,
     _open,
-    _service_error,
     _today,
     log,
 )
@@ -45,7 +44,7 @@ def card_allocate(
     card = app.card
     if card is None or card.status not in CARD_BEING_MADE:
         if rules.live_card_of(session, app.id_number) is not None:
-            raise ServiceError("live_card_exists", rules.LiveCardExists.zh, rules.LiveCardExists.en)
+            raise ServiceError.of(rules.LiveCardExists())
         number = adapters.stock(session).allocate_card_number()
         try:
             chip = rules.build_chip_data(app, number, rules.new_card_identifier(session), _today())
@@ -80,9 +79,7 @@ def card_allocate(
                 session.add(card)
                 session.flush()
         except IntegrityError:  # another step got a live card for this person first
-            raise ServiceError(
-                "live_card_exists", rules.LiveCardExists.zh, rules.LiveCardExists.en
-            ) from None
+            raise ServiceError.of(rules.LiveCardExists()) from None
         session.expire(app, ["cards"])
         log.info("card %s allocated to %s", card.card_number_masked, app.id_number_masked)
     result = {"card_id": card.id, "card_number": card.card_number_masked, "bank_card_number": None}
@@ -112,7 +109,7 @@ def reserve_blank_card_op(
             app.id, app.window, bank_card_number or None
         )
     except adapters.StockError as e:
-        raise _service_error(e) from None
+        raise ServiceError.of(e) from None
     if app.card is not None:
         app.card.bank = blank.bank
     return {"bank_card_number": blank.bank_card_number_masked, "bank": blank.bank}
@@ -145,7 +142,7 @@ def submit_issue_job(
         try:
             blank = stock.reserve_blank_card(app.id, app.window)
         except adapters.StockError as e:
-            raise _service_error(e) from None
+            raise ServiceError.of(e) from None
     card.bank = blank.bank
     payload = {
         "card": card.chip_data(),

@@ -8,8 +8,7 @@ from forms.base import TaskForm, to_formdata, validate_data
 from forms.i18n import T, current_locale, get_locale, set_locale, to_text
 from forms.registry import UnknownFormKey, all_form_keys, get_form, has_form, register
 
-from forms import application  # noqa: E402,F401  (registers ApplicationForm)
-from forms import instant_issuance, outlet  # noqa: E402,F401  (procedure task forms)
+from forms import application  # noqa: E402,F401  (the application family's task forms)
 from forms import calendar  # noqa: E402,F401  (the calendar-entry task)
 
 __all__ = [

@@ -18,7 +18,8 @@ class CalendarYearEntryForm(TaskForm):
     """The manager pastes the State Council's notice; the platform reads and enters it (the
     calendar page offers the same with a month-grid preview)."""
 
-    form_key = "calendar_year_entry"
+    form_key = "calendar.year_entry"
+    legacy_keys = ("calendar_year_entry",)
     title = T("录入年度法定节假日安排", "Enter the year's official holidays")
 
     notice_text = TextAreaField(

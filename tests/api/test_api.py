@@ -101,7 +101,7 @@ def test_start_a_case_and_read_it(api):
     assert case["process"] == "instant_issuance" and case["status"] == "running"
     assert case["deadline"] is None and case["working_days_left"] is None
     assert [t["name"] for t in case["open_tasks"]] == ["accept_application"]
-    assert case["open_tasks"][0]["form_key"] == "application"
+    assert case["open_tasks"][0]["form_key"] == "application.apply"
     assert case["open_tasks"][0]["group"] == "window_clerk"
     r = call("GET", f"/api/v1/process-instances/{case['id']}")
     assert r.status_code == 200
@@ -398,7 +398,7 @@ def test_instant_issuance_through_the_api_up_to_the_card_job(app, api):
     assert models["instant_issuance"]["startable"]
     case = window("POST", "/api/v1/process-instances", {"process": "instant_issuance"}).get_json()
     [task] = window("GET", "/api/v1/tasks?scope=group&process=instant_issuance").get_json()["tasks"]
-    assert task["instance_id"] == case["id"] and task["form_key"] == "application"
+    assert task["instance_id"] == case["id"] and task["form_key"] == "application.apply"
     assert window("POST", f"/api/v1/tasks/{task['id']}/claim").status_code == 200
     r = window("POST", f"/api/v1/tasks/{task['id']}/complete",
                {"data": application_json("hong_wenjie"), "lock_version": case["lock_version"]})

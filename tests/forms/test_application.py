@@ -173,8 +173,11 @@ def test_cleaned_needs_successful_validate():
 
 
 def test_registry_and_metadata():
-    assert forms.get_form("application") is ApplicationForm
-    assert "application" in forms.all_form_keys() and forms.has_form("application")
+    assert forms.get_form("application.apply") is ApplicationForm
+    assert "application.apply" in forms.all_form_keys() and forms.has_form("application.apply")
+    # the key of the first deployed versions still finds it (cases running on them keep working)
+    assert forms.get_form("application") is ApplicationForm and forms.has_form("application")
+    assert "application" not in forms.all_form_keys()
     with pytest.raises(forms.UnknownFormKey):
         forms.get_form("no-such-form")
     assert str(ApplicationForm.title) == "福建省社会保障卡申领表"
@@ -462,3 +465,10 @@ def test_builtin_messages_use_locale_at_construction():
         form = ApplicationForm(formdata=MultiDict(valid_data(ethnicity="99")))
     form.validate()
     assert form.errors["ethnicity"] == ["Not a valid choice."]
+
+
+def test_the_platforms_form_keys_are_namespaced_by_family():
+    from app.procedures import FAMILIES
+    families = {name.rsplit(".", 1)[1] for name in FAMILIES}
+    platform_keys = [k for k in forms.all_form_keys() if forms.get_form(k).__module__.startswith("forms.")]
+    assert platform_keys and all(k.split(".", 1)[0] in families for k in platform_keys), platform_keys

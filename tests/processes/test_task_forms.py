@@ -9,8 +9,9 @@ from forms import set_locale, validate_data
 from forms.registry import get_form
 from tests.processes.steps import HANDOVER, PICKUP_HOLDER, PICKUP_PROXY
 
-KEYS = ["correct_data", "confirm_old_card_stop", "card_write_failed", "handover",
-        "produce_card", "send_to_outlet", "receive_at_outlet", "pickup", "overdue_review"]
+KEYS = ["application." + k for k in (
+    "correct_data", "confirm_old_card_stop", "card_write_failed", "handover",
+    "produce_card", "send_to_outlet", "receive_at_outlet", "pickup", "overdue_review")]
 
 
 def errors(key, data, lang="zh"):

@@ -163,7 +163,7 @@ def test_malformed_bpmn_is_refused_with_file_and_line(app, web):
 
 
 def test_invalid_model_is_refused_with_file_line_and_element(app, web):
-    text = INSTANT.replace('<spiffworkflow:property name="formKey" value="handover"/>',
+    text = INSTANT.replace('<spiffworkflow:property name="formKey" value="application.handover"/>',
                            '<spiffworkflow:property name="formKey" value="no_such_form"/>')
     line = next(i for i, l in enumerate(text.splitlines(), 1) if '<bpmn:userTask id="hand_over_card"' in l)
     web.login("analyst")

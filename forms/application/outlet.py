@@ -37,7 +37,8 @@ def check_bank_card_number(value: object) -> str:
 class ProduceCardForm(TaskForm):
     """The window clerk takes a blank card 半成品卡 from stock and puts it in the reader."""
 
-    form_key = "produce_card"
+    form_key = "application.produce_card"
+    legacy_keys = ("produce_card",)
     title = T("制卡：放入半成品卡", "Produce the card: insert a blank card")
 
     bank_card_number = StringField(
@@ -54,7 +55,8 @@ class ProduceCardForm(TaskForm):
 class SendToOutletForm(TaskForm):
     """The window sends the finished card back to the outlet (制卡后交原代办网点)."""
 
-    form_key = "send_to_outlet"
+    form_key = "application.send_to_outlet"
+    legacy_keys = ("send_to_outlet",)
     title = T("制好的卡交回代办网点", "Send the card to the outlet")
 
     card_checked = CheckboxField(T("卡面及芯片信息已核对", "Card face and chip were checked"),
@@ -67,7 +69,8 @@ class SendToOutletForm(TaskForm):
 class ReceiveAtOutletForm(TaskForm):
     """The outlet receives the card from the window."""
 
-    form_key = "receive_at_outlet"
+    form_key = "application.receive_at_outlet"
+    legacy_keys = ("receive_at_outlet",)
     title = T("代办网点接收卡片", "Receive the card at the outlet")
 
     received = CheckboxField(T("卡片已收到，卡面完好、信息与申领一致",
@@ -92,7 +95,8 @@ class PickupForm(TaskForm):
     """领卡: in person with the ID original, or by a proxy with both IDs and household
     registers (Y §3.2.2); the person taking the card signs."""
 
-    form_key = "pickup"
+    form_key = "application.pickup"
+    legacy_keys = ("pickup",)
     title = T("领取社保卡", "Card pickup")
 
     picked_up_by = RadioField(T("领卡人", "Picked up by"), [Required(choose=True)],
@@ -145,7 +149,8 @@ OVERDUE_ACTIONS = (
 class OverdueReviewForm(TaskForm):
     """督办: the 15-working-day limit passed before the card reached the outlet."""
 
-    form_key = "overdue_review"
+    form_key = "application.overdue_review"
+    legacy_keys = ("overdue_review",)
     title = T("超期督办", "Overdue: follow up")
 
     action = RadioField(T("督办措施", "Action taken"), [Required(choose=True)],

@@ -57,7 +57,8 @@ WRITE_FAILED_DECISIONS = (
 class CorrectDataForm(TaskForm):
     """比对不成功的，与申请人当场核实，再行比对；当场无法解决的，终止制卡流程 (S annex 2)."""
 
-    form_key = "correct_data"
+    form_key = "application.correct_data"
+    legacy_keys = ("correct_data",)
     title = T("公安比对不一致：核实更正", "Police check failed: verify and correct")
 
     decision = RadioField(T("处理结果", "Decision"), [Required(choose=True)],
@@ -87,7 +88,8 @@ class CorrectDataForm(TaskForm):
 class ConfirmOldCardStopForm(TaskForm):
     """在本省已制卡的，按照相关规定办理卡的停用手续后，继续制卡流程 (S annex 2)."""
 
-    form_key = "confirm_old_card_stop"
+    form_key = "application.confirm_old_card_stop"
+    legacy_keys = ("confirm_old_card_stop",)
     title = T("在本省已持卡：停用原卡", "Already holds a card in the province: stop it")
 
     decision = RadioField(T("处理结果", "Decision"), [Required(choose=True)],
@@ -108,7 +110,8 @@ class ConfirmOldCardStopForm(TaskForm):
 class CardWriteFailedForm(TaskForm):
     """The card station could not make the card: try again or give up (with a reason)."""
 
-    form_key = "card_write_failed"
+    form_key = "application.card_write_failed"
+    legacy_keys = ("card_write_failed",)
     title = T("制卡失败：重试或放弃", "Card production failed: retry or give up")
 
     decision = RadioField(T("处理方式", "Decision"), [Required(choose=True)],
@@ -128,7 +131,8 @@ class CardWriteFailedForm(TaskForm):
 class HandoverForm(TaskForm):
     """社保卡制发服务窗口工作人员当场发给申请人 (S annex 2)."""
 
-    form_key = "handover"
+    form_key = "application.handover"
+    legacy_keys = ("handover",)
     title = T("当场发卡", "Hand the card over")
 
     identity_checked = CheckboxField(T("已核验申请人有效身份证件原件", "The applicant's original ID was checked"),

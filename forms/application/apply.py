@@ -46,7 +46,8 @@ def _code2(value: Any) -> str:
 class ApplicationForm(TaskForm):
     """申领表: every field of the paper form; codes for choices (see ``forms.choices``)."""
 
-    form_key = "application"
+    form_key = "application.apply"
+    legacy_keys = ("application",)
     title = T("福建省社会保障卡申领表", "Fujian social security card application form")
 
     application_date = DateField(T("申领日期", "Application date"),

@@ -26,6 +26,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change
     instance = Path(os.environ.get("SSCARD_INSTANCE", "instance")).resolve()
     instance.mkdir(parents=True, exist_ok=True)
     port = int(os.environ.get("SSCARD_PORT", "5000"))

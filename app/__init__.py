@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask, g, request, session as http_session
 
-from forms.i18n import normalise_locale, set_locale
+from app.common.i18n import normalise_locale, set_locale
 
 from . import config as config_module
 from .database import make_session_factory, scoped

@@ -7,7 +7,7 @@ from flask import current_app, g, jsonify, request
 
 from app.auth.service import user_for_token
 from app.extensions import db_session
-from forms.i18n import pick as t
+from app.common.i18n import pick as t
 
 
 def bearer() -> str:

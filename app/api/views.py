@@ -1,6 +1,8 @@
 """JSON API v1 接口: same services, same forms and same permissions as the pages."""
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
@@ -19,7 +21,7 @@ from app.cases.errors import STEP_ERRORS, error_texts
 from app.common.clock import china_today as today
 from app.extensions import db_session
 from app.sla.overrides import calendar_for as calendar
-from forms.i18n import to_text
+from app.common.i18n import to_text
 
 from .auth import api_error, require_user
 from .openapi import SPEC
@@ -41,6 +43,22 @@ def _engine_error(e: Exception):
         return api_error(409, "calendar_year_missing", zh, en, year=e.year)
     status = {"not_found": 404, "invalid": 422, "forbidden": 403, "conflict": 409}.get(e.kind, 400)
     return api_error(status, type(e).__name__, e.message_zh, e.message_en)
+
+
+def api_step(run: Callable[[], object], answer: Callable[[object], object]):
+    """The API's sequence for an engine step: run it and answer with ``answer(result)``; when
+    it was refused roll back and answer the error (422 with the fields for a form, the
+    engine's kind otherwise)."""
+    session = db_session()
+    try:
+        result = run()
+    except FormInvalid as e:
+        session.rollback()
+        return api_error(422, "invalid", "表单填写有误", "The form has errors", fields=to_text(e.errors))
+    except STEP_ERRORS as e:
+        session.rollback()
+        return _engine_error(e)
+    return answer(result)
 
 
 def _task_json(task: HumanTask) -> dict:
@@ -106,12 +124,9 @@ def start_instance():
         return api_error(400, "bad_request", "data 应为对象", "data must be an object")
     if body["process"] not in {p.key for p in startable_processes(session, g.api_user.group_names)}:
         return api_error(403, "forbidden", "您的岗位不能发起该业务", "Your groups cannot start this procedure")
-    try:
-        inst = runtime.start_instance(session, body["process"], data, body.get("business_key"), actor_of(g.api_user))
-    except STEP_ERRORS as e:
-        session.rollback()
-        return _engine_error(e)
-    return jsonify(_instance_json(session, inst)), 201
+    return api_step(lambda: runtime.start_instance(session, body["process"], data, body.get("business_key"),
+                                                   actor_of(g.api_user)),
+                    lambda inst: (jsonify(_instance_json(session, inst)), 201))
 
 
 def _case(session, instance_id: int):
@@ -159,12 +174,9 @@ def claim_task(task_id):
     task = _task(session, task_id)
     if task is None:
         return api_error(404, "not_found", "无此任务", "No such task")
-    try:  # the engine checks who may claim (group, four eyes): NotCandidate is a 403
-        runtime.claim(session, task.id, actor_of(g.api_user))
-    except STEP_ERRORS as e:
-        session.rollback()
-        return _engine_error(e)
-    return jsonify(_task_json(session.get(HumanTask, task_id)))
+    # the engine checks who may claim (group, four eyes): NotCandidate is a 403
+    return api_step(lambda: runtime.claim(session, task.id, actor_of(g.api_user)),
+                    lambda _row: jsonify(_task_json(session.get(HumanTask, task_id))))
 
 
 @bp.post("/tasks/<int:task_id>/complete")
@@ -181,16 +193,9 @@ def complete_task(task_id):
             (lock_version is not None and (not isinstance(lock_version, int) or isinstance(lock_version, bool))):
         return api_error(400, "bad_request", "请求体应为 {\"data\": {...}, \"lock_version\": 整数（可选）}",
                          'Body must be {"data": {...}, "lock_version": integer (optional)}')
-    try:
-        inst = runtime.complete_task(session, task.id, body.get("data") or {}, actor_of(g.api_user),
-                                     expected_lock_version=lock_version)
-    except FormInvalid as e:
-        session.rollback()
-        return api_error(422, "invalid", "表单填写有误", "The form has errors", fields=to_text(e.errors))
-    except STEP_ERRORS as e:
-        session.rollback()
-        return _engine_error(e)
-    return jsonify(_instance_json(session, inst))
+    return api_step(lambda: runtime.complete_task(session, task.id, body.get("data") or {}, actor_of(g.api_user),
+                                                  expected_lock_version=lock_version),
+                    lambda inst: jsonify(_instance_json(session, inst)))
 
 
 @bp.post("/process-instances/<int:instance_id>/cancel")
@@ -203,13 +208,9 @@ def cancel_instance(instance_id):
     reason = body.get("reason") if isinstance(body, dict) else None
     if not isinstance(reason, str) or not reason.strip():
         return api_error(400, "bad_request", "请求体应为 {\"reason\": 撤销原因}", 'Body must be {"reason": "..."}')
-    try:
-        cancel_case(session, current_app.extensions["sscard"].families, instance_id,
-                    actor_of(g.api_user), reason.strip()[:200])
-    except STEP_ERRORS as e:
-        session.rollback()
-        return _engine_error(e)
-    return jsonify(_instance_json(session, session.get(ProcessInstance, instance_id)))
+    families = current_app.extensions["sscard"].families
+    return api_step(lambda: cancel_case(session, families, instance_id, actor_of(g.api_user), reason.strip()[:200]),
+                    lambda _inst: jsonify(_instance_json(session, session.get(ProcessInstance, instance_id))))
 
 
 @bp.post("/incidents/<int:incident_id>/retry")
@@ -221,9 +222,5 @@ def retry_incident(incident_id):
     inst = session.get(ProcessInstance, incident.instance_id)
     if not g.api_user.in_group("manager", "administrator", *lanes_of(session, inst)):
         return api_error(403, "forbidden", "您无权重试该案件", "You may not retry this case")
-    try:
-        inst = runtime.retry_incident(session, incident_id, actor_of(g.api_user))
-    except STEP_ERRORS as e:
-        session.rollback()
-        return _engine_error(e)
-    return jsonify(_instance_json(session, session.get(ProcessInstance, incident.instance_id)))
+    return api_step(lambda: runtime.retry_incident(session, incident_id, actor_of(g.api_user)),
+                    lambda _inst: jsonify(_instance_json(session, session.get(ProcessInstance, incident.instance_id))))

@@ -10,7 +10,7 @@ from wtforms import Form, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.extensions import db_session as db
-from forms.i18n import pick as t
+from app.common.i18n import pick as t
 
 from . import service
 from .models import ApiToken

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from forms.i18n import T
+from app.common.i18n import T
 
 
 class Channel(StrEnum):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from app.engine.errors import EngineError
 from app.sla.calendar import CalendarYearMissing
-from forms.i18n import get_locale
+from app.common.i18n import get_locale
 
 # What a step (start, complete, claim, retry...) may raise for the clerk to read: the engine's
 # errors, and a working-day calendar that lacks a year (the inbox's "at risk" filter).

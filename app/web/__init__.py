@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from app.auth.models import GROUPS
 from app.common.masking import mask_id, mask_phone
-from forms.i18n import T, get_locale, pick, to_text
+from app.common.i18n import T, get_locale, pick, to_text
 
 # Reachable without signing in. The API and the station API authenticate with tokens.
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health"}

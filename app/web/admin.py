@@ -6,7 +6,7 @@ from calendar import monthcalendar
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from forms.i18n import get_locale as lang
+from app.common.i18n import get_locale as lang
 from flask_login import current_user
 from sqlalchemy import func, select
 

@@ -1,8 +1,6 @@
 """Adapters 外部系统适配器: one interface per outside system, an embedded default per interface.
 
     police   PoliceRegister   公安户籍比对        EmbeddedPoliceRegister (table police_register_person)
-    archive  CardArchive      全省社保卡档案库     EmbeddedCardArchive   (table card)
-    stock    CardStock        卡号与半成品卡库存    EmbeddedCardStock     (tables card, card_blank)
     sms      SmsGateway       短信网关            EmbeddedSmsGateway    (table card_sms)
 
 An adapter is made per step from the step's session: ``police(session)``. A deployment picks
@@ -16,22 +14,17 @@ import importlib
 import os
 from typing import Any, Callable
 
-from app.adapters.archive import ArchiveError, CardArchive, CardRecord, EmbeddedCardArchive
 from app.adapters.police import (EmbeddedPoliceRegister, PoliceRegister, PoliceRegisterPerson,
                                  PoliceUnavailable, Reason, VerifyResult)
 from app.adapters.sms import EmbeddedSmsGateway, SmsError, SmsGateway
-from app.adapters.stock import BlankCardRecord, CardStock, EmbeddedCardStock, StockError
 
 Factory = Callable[[Any], Any]
 
 DEFAULTS: dict[str, Factory] = {
     "police": EmbeddedPoliceRegister,
-    "archive": EmbeddedCardArchive,
-    "stock": EmbeddedCardStock,
     "sms": EmbeddedSmsGateway,
 }
-INTERFACES = {"police": PoliceRegister, "archive": CardArchive, "stock": CardStock,
-              "sms": SmsGateway}
+INTERFACES = {"police": PoliceRegister, "sms": SmsGateway}
 _configured: dict[str, Factory] = {}
 
 
@@ -79,12 +72,6 @@ def police(session) -> PoliceRegister:
     return get("police", session)
 
 
-def archive(session) -> CardArchive:
-    return get("archive", session)
-
-
-def stock(session) -> CardStock:
-    return get("stock", session)
 
 
 def sms(session) -> SmsGateway:
@@ -92,9 +79,7 @@ def sms(session) -> SmsGateway:
 
 
 __all__ = [
-    "ArchiveError", "BlankCardRecord", "CardArchive", "CardRecord", "CardStock",
-    "EmbeddedCardArchive", "EmbeddedCardStock", "EmbeddedPoliceRegister", "EmbeddedSmsGateway",
-    "PoliceRegister", "PoliceRegisterPerson", "PoliceUnavailable", "Reason", "SmsError",
-    "SmsGateway", "StockError", "VerifyResult", "archive", "configure", "factory_for", "get",
-    "police", "reset", "sms", "stock",
+    "EmbeddedPoliceRegister", "EmbeddedSmsGateway", "PoliceRegister", "PoliceRegisterPerson",
+    "PoliceUnavailable", "Reason", "SmsError", "SmsGateway", "VerifyResult", "configure",
+    "factory_for", "get", "police", "reset", "sms",
 ]

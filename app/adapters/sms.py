@@ -8,6 +8,7 @@ worker sending the queued rows, so a rolled-back step never sends anything).
 from __future__ import annotations
 
 from app.common.errors import BilingualError
+from app.common.masking import mask_phone
 import abc
 import logging
 import re
@@ -44,7 +45,9 @@ class EmbeddedSmsGateway(SmsGateway):
         self.session = session
 
     def send(self, phone: str, text: str, application_id: int | None = None) -> str:
-        from app.cards.models import SmsMessage, mask_phone
+        # the embedded outbox is a table beside the applications it refers to (a real gateway
+        # needs none); imported here so the adapters do not depend on the kernel at import
+        from app.cards.models import SmsMessage
         phone = check_phone(phone)
         if not text or len(text) > MAX_LENGTH:
             raise SmsError("bad_text", "短信内容为空或过长", "The SMS text is empty or too long")

@@ -4,6 +4,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from app.cards import stock as card_stock
+from app.cards import archive as card_archive
 import app.adapters as adapters
 from app.adapters.demo import BY_KEY
 from app.cards.demo import ABC_WINDOW, BLANK_CARDS_PER_WINDOW, ICBC, ICBC_WINDOW, luhn_complete
@@ -16,7 +18,7 @@ LI = BY_KEY["li_minghui"]["id_number"]
 # ---------------------------------------------------------------- archive
 
 def test_find_live_card(session):
-    archive = adapters.archive(session)
+    archive = card_archive.archive(session)
     record = archive.find_live_card(LI)
     assert record.card_number == "B6C989166" and record.status == CardStatus.ACTIVE
     assert record.card_number_masked == "B6C****66"
@@ -24,13 +26,13 @@ def test_find_live_card(session):
 
 
 def test_stop_card(session):
-    archive = adapters.archive(session)
+    archive = card_archive.archive(session)
     stopped = archive.stop_card("B6C989166", "换领新卡", by="clerk1")
     assert stopped.status == CardStatus.CANCELLED
     card = session.scalars(select(Card).where(Card.card_number == "B6C989166")).one()
     assert card.stop_reason == "换领新卡" and card.stopped_at is not None
     assert archive.find_live_card(LI) is None
-    with pytest.raises(adapters.ArchiveError) as e:
+    with pytest.raises(card_archive.ArchiveError) as e:
         archive.stop_card("B6C989166", "again")
     assert e.value.code == "card_not_live"
 
@@ -38,18 +40,18 @@ def test_stop_card(session):
 def test_stop_temporarily_lost_card(session):
     card = session.scalars(select(Card).where(Card.card_number == "188347080")).one()
     card.status = CardStatus.TEMP_LOST
-    stopped = adapters.archive(session).stop_card("188347080", "补卡")
+    stopped = card_archive.archive(session).stop_card("188347080", "补卡")
     assert stopped.status == CardStatus.CANCELLED_AFTER_LOSS
 
 
 def test_card_being_made_or_unknown_is_not_stopped(session):
     card = session.scalars(select(Card).where(Card.card_number == "188347080")).one()
     card.status = CardStatus.IN_PRODUCTION
-    with pytest.raises(adapters.ArchiveError) as e:
-        adapters.archive(session).stop_card("188347080", "x")
+    with pytest.raises(card_archive.ArchiveError) as e:
+        card_archive.archive(session).stop_card("188347080", "x")
     assert e.value.code == "card_in_production"
-    with pytest.raises(adapters.ArchiveError) as e:
-        adapters.archive(session).stop_card("B7K334774", "x")
+    with pytest.raises(card_archive.ArchiveError) as e:
+        card_archive.archive(session).stop_card("B7K334774", "x")
     assert e.value.code == "card_unknown"
 
 
@@ -72,7 +74,7 @@ def apps(session):
 
 
 def test_reserve_next_blank_card(session, apps):
-    stock = adapters.stock(session)
+    stock = card_stock.stock(session)
     assert stock.available(ICBC_WINDOW) == BLANK_CARDS_PER_WINDOW
     first = stock.reserve_blank_card(apps[0].id, ICBC_WINDOW)
     assert first.bank == ICBC and first.status == BlankCardStatus.RESERVED
@@ -85,7 +87,7 @@ def test_reserve_next_blank_card(session, apps):
 
 
 def test_reserve_a_named_blank_card(session, apps):
-    stock = adapters.stock(session)
+    stock = card_stock.stock(session)
     auto = stock.reserve_blank_card(apps[0].id, ICBC_WINDOW)
     wanted = luhn_complete("621226140800000007")
     named = stock.reserve_blank_card(apps[0].id, ICBC_WINDOW, wanted)  # the clerk took another
@@ -94,7 +96,7 @@ def test_reserve_a_named_blank_card(session, apps):
     for number, code in ((wanted, "blank_card_not_available"),
                          ("6212261408999999999", "blank_card_unknown"),
                          (luhn_complete("622848140800000001"), "wrong_window")):
-        with pytest.raises(adapters.StockError) as e:
+        with pytest.raises(card_stock.StockError) as e:
             stock.reserve_blank_card(apps[1].id, ICBC_WINDOW, number)
         assert e.value.code == code
 
@@ -102,13 +104,13 @@ def test_reserve_a_named_blank_card(session, apps):
 def test_stock_runs_out(session, apps):
     for blank in session.scalars(select(BlankCard).where(BlankCard.window == ABC_WINDOW)):
         blank.status = BlankCardStatus.USED
-    with pytest.raises(adapters.StockError) as e:
-        adapters.stock(session).reserve_blank_card(apps[0].id, ABC_WINDOW)
+    with pytest.raises(card_stock.StockError) as e:
+        card_stock.stock(session).reserve_blank_card(apps[0].id, ABC_WINDOW)
     assert e.value.code == "no_blank_card" and "半成品卡已用完" in e.value.zh
 
 
 def test_release_spoil_and_use(session, apps):
-    stock = adapters.stock(session)
+    stock = card_stock.stock(session)
     assert stock.release_blank_card(apps[0].id) is None
     a = stock.reserve_blank_card(apps[0].id, ICBC_WINDOW)
     assert stock.release_blank_card(apps[0].id).status == BlankCardStatus.AVAILABLE
@@ -120,7 +122,7 @@ def test_release_spoil_and_use(session, apps):
     c = stock.reserve_blank_card(apps[2].id, ICBC_WINDOW)
     assert stock.mark_used(apps[2].id).status == BlankCardStatus.USED
     assert stock.reserved_for(apps[2].id) is None and c.id != b.id
-    with pytest.raises(adapters.StockError):
+    with pytest.raises(card_stock.StockError):
         stock.mark_used(apps[2].id)
 
 

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from app.cards import stock as card_stock
 import app.adapters as adapters
 from app.cards import jobs
 from app.cards.models import Application, BlankCard, Card, CardJob
@@ -224,7 +225,7 @@ def test_submit_takes_a_blank_card_when_none_is_reserved(session):
     result = op("card.submit_issue_job")(ctx(session), aid)
     blank = session.scalars(select(BlankCard).where(BlankCard.reserved_for == aid)).one()
     assert blank.window == "ICBC-SS" and blank.status == BlankCardStatus.RESERVED
-    assert result["bank_card_number"] == adapters.BlankCardRecord(
+    assert result["bank_card_number"] == card_stock.BlankCardRecord(
         blank.id, blank.bank_card_number, blank.bank, blank.window, blank.status
     ).bank_card_number_masked
 

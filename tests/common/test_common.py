@@ -3,11 +3,11 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from app.adapters.archive import ArchiveError
 from app.adapters.police import PoliceUnavailable
 from app.adapters.sms import SmsError
-from app.adapters.stock import StockError
+from app.cards.archive import ArchiveError
 from app.cards.rules import LiveCardExists
+from app.cards.stock import StockError
 from app.common.clock import CHINA_TZ, china_today, deadline_datetime, to_local_date
 from app.common.errors import BilingualError
 from app.common.masking import mask_bank_card, mask_card_number, mask_id, mask_phone

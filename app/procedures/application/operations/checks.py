@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.cards import archive as card_archive
 import app.adapters as adapters
 from app.cards.states import CARD_BEING_MADE, ApplicationStatus
 from app.engine.services import ServiceContext, ServiceError, registry
@@ -22,7 +23,7 @@ def archive_query(ctx: ServiceContext, application_id: int) -> dict:
     app = _application(ctx, application_id, for_update=True)
     _open(app)
     app.status = ApplicationStatus.CHECKING
-    record = adapters.archive(ctx.session).find_live_card(app.id_number)
+    record = card_archive.archive(ctx.session).find_live_card(app.id_number)
     if record is None:
         return {
             "has_live_card": False,
@@ -52,7 +53,7 @@ def archive_stop_old_card(ctx: ServiceContext, application_id: int) -> dict:
     form, or confirmed in ``confirm_old_card_stop`` (the diagram only comes here then)."""
     app = _application(ctx, application_id, for_update=True)
     _open(app)
-    archive = adapters.archive(ctx.session)
+    archive = card_archive.archive(ctx.session)
     record = archive.find_live_card(app.id_number)
     if record is None:
         return {"stopped": False, "card_number": None, "status": None}
@@ -60,7 +61,7 @@ def archive_stop_old_card(ctx: ServiceContext, application_id: int) -> dict:
         stopped = archive.stop_card(
             record.card_number, f"换领新卡（申领编号 {app.number}）", by=ctx.actor.username
         )
-    except adapters.ArchiveError as e:
+    except card_archive.ArchiveError as e:
         raise ServiceError.of(e) from None
     app.consent_stop_old_card = True
     app.old_card_stopped = stopped.card_number

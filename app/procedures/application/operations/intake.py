@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-import app.adapters as adapters
+from app.cards import stock as card_stock
 from app.cards import jobs as card_jobs
 from app.cards import rules
 from app.cards.models import Application, ServicePoint
@@ -316,7 +316,7 @@ def finish(
             card.status = CardStatus.CANCELLED
             card.stopped_at = now
             card.stop_reason = app.reason_zh
-        adapters.stock(session).release_blank_card(
+        card_stock.stock(session).release_blank_card(
             app.id, spoiled=bool(blank_card_spoiled), note=app.reason_zh
         )
         card_jobs.cancel_open_jobs(session, app.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-import app.adapters as adapters
+from app.cards import stock as card_stock
 from app.cards import jobs as card_jobs
 from app.cards import rules
 from app.cards.models import Card, CardJob
@@ -45,7 +45,7 @@ def card_allocate(
     if card is None or card.status not in CARD_BEING_MADE:
         if rules.live_card_of(session, app.id_number) is not None:
             raise ServiceError.of(rules.LiveCardExists())
-        number = adapters.stock(session).allocate_card_number()
+        number = card_stock.stock(session).allocate_card_number()
         try:
             chip = rules.build_chip_data(app, number, rules.new_card_identifier(session), _today())
         except ProfileError as e:
@@ -105,10 +105,10 @@ def reserve_blank_card_op(
             "no_window", "该申领没有指定制卡窗口", "No producing window for this application"
         )
     try:
-        blank = adapters.stock(ctx.session).reserve_blank_card(
+        blank = card_stock.stock(ctx.session).reserve_blank_card(
             app.id, app.window, bank_card_number or None
         )
-    except adapters.StockError as e:
+    except card_stock.StockError as e:
         raise ServiceError.of(e) from None
     if app.card is not None:
         app.card.bank = blank.bank
@@ -133,7 +133,7 @@ def submit_issue_job(
     card = app.card
     if card is None or card.status not in CARD_BEING_MADE:
         raise ServiceError("no_card_allocated", "尚未获取卡号", "No card number allocated yet")
-    stock = adapters.stock(session)
+    stock = card_stock.stock(session)
     blank = stock.reserved_for(app.id)
     if replace_blank_card and blank is not None:
         stock.release_blank_card(app.id, spoiled=True, note="制卡失败报废")
@@ -141,7 +141,7 @@ def submit_issue_job(
     if blank is None:
         try:
             blank = stock.reserve_blank_card(app.id, app.window)
-        except adapters.StockError as e:
+        except card_stock.StockError as e:
             raise ServiceError.of(e) from None
     card.bank = blank.bank
     payload = {
@@ -220,7 +220,7 @@ def mark_issued(ctx: ServiceContext, application_id: int, job_id: int) -> dict:
             "The station reported another card or bank account than the job's; "
             "the card must not be handed out",
         )
-    stock = adapters.stock(session)
+    stock = card_stock.stock(session)
     blank = stock.mark_used(app.id)
     now = _now()
     card.status = CardStatus.NOT_ACTIVATED

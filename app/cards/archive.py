@@ -16,6 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.common.masking import mask_id
+from app.cards.models import Card, utcnow
+from app.cards.rules import live_card_of
+from app.cards.states import CARD_BEING_MADE, CardStatus, LIVE_CARD_STATES
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +63,10 @@ class EmbeddedCardArchive(CardArchive):
         self.now = now
 
     def find_live_card(self, ssn: str) -> CardRecord | None:
-        from app.cards.rules import live_card_of
         card = live_card_of(self.session, ssn)
         return _record(card) if card is not None else None
 
     def stop_card(self, card_number: str, reason: str, by: str | None = None) -> CardRecord:
-        from app.cards.models import Card, utcnow
-        from app.cards.states import CARD_BEING_MADE, CardStatus, LIVE_CARD_STATES
         card = self.session.scalars(
             select(Card).where(Card.card_number == card_number).with_for_update()).first()
         if card is None:
@@ -89,3 +89,8 @@ class EmbeddedCardArchive(CardArchive):
 def _record(card) -> CardRecord:
     return CardRecord(card.card_number, card.ssn, card.name, card.status, card.region_code,
                       card.bank, card.issue_date)
+
+
+def archive(session: Session) -> CardArchive:
+    """The card archive of this platform's database (the kernel's ``card`` table)."""
+    return EmbeddedCardArchive(session)

@@ -17,6 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.common.masking import mask_id
+from app.cards.models import BlankCard
+from app.cards.models import utcnow
+from app.cards.numbers import allocate_card_number
+from app.cards.states import BlankCardStatus
 
 log = logging.getLogger(__name__)
 
@@ -77,17 +81,13 @@ class EmbeddedCardStock(CardStock):
         self.now = now
 
     def _now(self) -> datetime:
-        from app.cards.models import utcnow
         return (self.now or utcnow)()
 
     def allocate_card_number(self) -> str:
-        from app.cards.numbers import allocate_card_number
         return allocate_card_number(self.session)
 
     def reserve_blank_card(self, application_id: int, window: str,
                            bank_card_number: str | None = None) -> BlankCardRecord:
-        from app.cards.models import BlankCard
-        from app.cards.states import BlankCardStatus
         current = self._reserved(application_id)
         if current is not None and bank_card_number in (None, current.bank_card_number):
             return _record(current)
@@ -127,7 +127,6 @@ class EmbeddedCardStock(CardStock):
 
     def release_blank_card(self, application_id: int, spoiled: bool = False,
                            note: str | None = None) -> BlankCardRecord | None:
-        from app.cards.states import BlankCardStatus
         blank = self._reserved(application_id)
         if blank is None:
             return None
@@ -140,7 +139,6 @@ class EmbeddedCardStock(CardStock):
         return _record(blank)
 
     def mark_used(self, application_id: int) -> BlankCardRecord:
-        from app.cards.states import BlankCardStatus
         blank = self._reserved(application_id)
         if blank is None:
             raise StockError("blank_card_unknown", "没有为该申领预留的半成品卡",
@@ -151,14 +149,10 @@ class EmbeddedCardStock(CardStock):
         return _record(blank)
 
     def available(self, window: str) -> int:
-        from app.cards.models import BlankCard
-        from app.cards.states import BlankCardStatus
         return self.session.scalar(select(func.count()).select_from(BlankCard).where(
             BlankCard.window == window, BlankCard.status == BlankCardStatus.AVAILABLE))
 
     def _reserved(self, application_id: int):
-        from app.cards.models import BlankCard
-        from app.cards.states import BlankCardStatus
         return self.session.scalars(select(BlankCard).where(
             BlankCard.reserved_for == application_id,
             BlankCard.status == BlankCardStatus.RESERVED).with_for_update()).first()
@@ -166,3 +160,8 @@ class EmbeddedCardStock(CardStock):
 
 def _record(blank) -> BlankCardRecord:
     return BlankCardRecord(blank.id, blank.bank_card_number, blank.bank, blank.window, blank.status)
+
+
+def stock(session: Session) -> CardStock:
+    """Card numbers and the windows' blank-card stock (the kernel's tables)."""
+    return EmbeddedCardStock(session)

@@ -124,7 +124,13 @@ def _deadline_filter(calendar: WorkingDayCalendar, today: date, state: str):
     deadline_col = func.coalesce(ProcessInstance.deadline_at, HumanTask.due_at)
     # the last deadline that is still "at risk" today: AT_RISK_DAYS working days ahead
     end_today = deadline_datetime(today)
-    risk_end = deadline_datetime(calendar.add_working_days(today, AT_RISK_DAYS))
+    try:
+        risk_end = deadline_datetime(calendar.add_working_days(today, AT_RISK_DAYS))
+    except CalendarYearMissing as e:
+        # The horizon reaches a year nobody entered (late December): every working-day deadline
+        # still known falls before it (the others are pending), so "at risk" runs to the end
+        # of the last entered year instead of refusing the filter.
+        risk_end = deadline_datetime(date(e.year - 1, 12, 31))
     if state == "overdue":
         return deadline_col < end_today
     if state == "at_risk":

@@ -92,10 +92,12 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("seed-demo-cases")
     def seed_demo_cases_cmd():
-        """Demo outlet cases with their deadline running and paused (after deploy)."""
-        from app.cards.demo_cases import seed_demo_cases
-        ids = seed_demo_cases(_session()())  # the Session itself: steps need it
-        click.echo(f"{len(ids)} demo case(s) started")
+        """Each procedure family's demo cases (after deploy), as its manifest declares."""
+        session = _session()()  # the Session itself: steps need it
+        for family in current_app.extensions["sscard"].families:
+            if family.demo_seed is not None:
+                started = family.demo_seed(session) or []
+                click.echo(f"{family.name}: {len(started)} demo case(s) started")
 
     @app.cli.command("calendar-import")
     @click.argument("path")

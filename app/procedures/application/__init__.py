@@ -15,7 +15,7 @@ def _cancel(session, instance_id, actor, reason):
 
 
 def _demo(session):
-    from app.cards.demo_cases import seed_demo_cases
+    from app.procedures.application.demo import seed_demo_cases
     return seed_demo_cases(session)
 
 

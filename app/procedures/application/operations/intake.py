@@ -13,7 +13,7 @@ from app.cards import jobs as card_jobs
 from app.cards import rules
 from app.cards.models import Application, ServicePoint
 from app.cards.numbers import next_application_number
-from app.cards.reasons import reason_texts
+from app.procedures.application.reasons import reason_texts
 from app.cards.states import (
     CARD_BEING_MADE,
     FINAL_APPLICATION_STATES,

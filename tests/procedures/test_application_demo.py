@@ -1,7 +1,7 @@
 """The demo's outlet cases: one deadline running, one paused, on the manager's page."""
 from sqlalchemy import select
 
-from app.cards.demo_cases import seed_demo_cases
+from app.procedures.application.demo import seed_demo_cases
 from app.engine.models import CaseDeadline
 from tests.api import app, db  # noqa: F401  (fixture)
 from tests.fixtures_app import Browser

@@ -72,22 +72,14 @@ def day_text(row: CaseDeadline) -> str:
     return row.due_on.isoformat()
 
 
-def _model_elements(model) -> list:
-    specs = [model.spec, *model.subprocess_specs.values()]
-    return [ts for spec in specs for ts in spec.task_specs.values()]
-
-
-def _named_by(model, prop: str) -> set[str]:
-    return {name for ts in _model_elements(model) for name in props.deadline_names(ts, prop)}
-
-
 class Deadlines:
     """The deadline rows of one case during one step (loaded once, flushed with the step)."""
 
     def __init__(self, case):
         self.case = case
         self.session = case.session
-        self.rows: dict[str, CaseDeadline] = {
+        # a model without deadlines (most steps of most procedures) costs no query here
+        self.rows: dict[str, CaseDeadline] = {} if not case.model.deadlines else {
             r.name: r for r in self.session.scalars(select(CaseDeadline).where(
                 CaseDeadline.instance_id == case.instance.id).order_by(CaseDeadline.id))}
         self._pauses: dict[int, list[DeadlinePause]] | None = None
@@ -112,7 +104,7 @@ class Deadlines:
 
     # -- the case starts: one row per declared deadline --------------------------------------
     def create(self) -> None:
-        started_elsewhere = _named_by(self.case.model, props.DEADLINE_STARTS)
+        started_elsewhere = self.case.model.deadline_roles[props.DEADLINE_STARTS]
         for name, (length, title) in self.case.model.deadlines.items():
             try:
                 Length.parse(length)
@@ -186,6 +178,8 @@ class Deadlines:
 
     def sync_waiting(self) -> None:
         """Pauses of elements with ``pausesDeadline``: open while the case waits there."""
+        if not self.rows or not self.case.model.deadline_roles[props.PAUSES_DEADLINE]:
+            return  # nothing in this model pauses a deadline: no walk through the task tree
         waiting = {}
         for task in self.case.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
             names = props.deadline_names(task.task_spec, props.PAUSES_DEADLINE)
@@ -235,7 +229,7 @@ class Deadlines:
 
     def end(self, completed: bool) -> None:
         """The case ended: deadlines no element meets are met at completion; the others end."""
-        meters = _named_by(self.case.model, props.DEADLINE_MET)
+        meters = self.case.model.deadline_roles[props.DEADLINE_MET]
         for row in self.rows.values():
             if row.state in (RUNNING, PAUSED, PENDING):
                 if completed and row.name not in meters:

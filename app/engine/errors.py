@@ -20,6 +20,18 @@ from app.common.errors import BilingualError
 from typing import Iterable
 
 
+def find_cause(exc: BaseException, types) -> BaseException | None:
+    """The first exception of ``types`` in ``exc``'s chain (``__cause__`` / ``__context__``):
+    SpiffWorkflow wraps what a script or service raised into its own exceptions."""
+    seen, current = set(), exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, types):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 class EngineError(BilingualError):
     kind = "conflict"
 
@@ -199,17 +211,18 @@ class SqliteNotConfigured(RuntimeError):
 class DeadlineNotRunning(EngineError):
     kind = "conflict"
 
-    def __init__(self, name: str | None):
-        self.name = name
-        what = f"“{name}”" if name else ""
+    def __init__(self, name: str | None, title: str | None = None):
+        self.name = name  # the BPMN name; the message says the deadline's title
+        what = f"“{title or name}”" if name else ""
         super().__init__(f"时限{what}未在计时，无法暂停（未开始、已暂停或已结束）",
-                         f"The deadline {name or ''} is not running, so it cannot be paused")
+                         f"The deadline {title or name or ''} is not running, so it cannot be paused")
 
 
 class DeadlineNotPaused(EngineError):
     kind = "conflict"
 
-    def __init__(self, name: str | None):
+    def __init__(self, name: str | None, title: str | None = None):
         self.name = name
-        what = f"“{name}”" if name else ""
-        super().__init__(f"时限{what}未暂停，无需恢复计时", f"The deadline {name or ''} is not paused")
+        what = f"“{title or name}”" if name else ""
+        super().__init__(f"时限{what}未暂停，无需恢复计时",
+                         f"The deadline {title or name or ''} is not paused")

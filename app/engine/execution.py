@@ -29,12 +29,12 @@ from app.engine import audit
 from app.engine import properties as props
 from app.engine.case import Case
 from app.engine.deadlines import calendar_timers, forget_timer_values
-from app.engine.errors import EngineError
+from app.engine.errors import EngineError, find_cause
 from app.engine.models import INCIDENT_OPEN, Incident
 from app.engine.services import ServiceError
 from app.engine.transaction import is_race
 from app.common.clock import deadline_datetime
-from app.engine.models import RUNNING as DEADLINE_RUNNING
+from app.engine.models import RUNNING
 from app.engine.ports import YearNotEntered
 
 _MAX_ROUNDS = 500  # each round settles at least one failed task; a bound against surprises
@@ -74,7 +74,7 @@ def settle_deadlines(case: Case, *, recalculate_timers: bool = False) -> list:
         _run(case, None)
     primary = book.primary()
     case.instance.deadline_at = (deadline_datetime(primary.due_on)
-                                 if primary is not None and primary.state == DEADLINE_RUNNING else None)
+                                 if primary is not None and primary.state == RUNNING else None)
     if changes:
         case.notes.setdefault("deadlines", []).extend(
             f"{c.title}：{c.old} → {c.new}" for c in changes)
@@ -127,13 +127,7 @@ def _step_failure(case: Case, exc: BaseException) -> bool:
 def _clerk_readable(exc: BaseException) -> BaseException:
     """The exception a clerk can read: SpiffWorkflow wraps e.g. ``YearNotEntered`` raised
     by ``working_days()`` in a timer expression into "Error evaluating expression"."""
-    seen, current = set(), exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (YearNotEntered, EngineError, ServiceError)):
-            return current
-        current = current.__cause__ or current.__context__
-    return exc
+    return find_cause(exc, (YearNotEntered, EngineError, ServiceError)) or exc
 
 
 # -- error boundary events ---------------------------------------------------------------------

@@ -214,8 +214,8 @@ class CalendarChange(Base):
 
 
 # Deadline states (时限状态). "overdue" is not stored: a running deadline whose day passed.
-NOT_STARTED, RUNNING, PAUSED, PENDING, MET, ENDED = (
-    "not_started", "running", "paused", "pending", "met", "ended")
+# A running deadline is "running", like a running case: the same constant RUNNING.
+NOT_STARTED, PAUSED, PENDING, MET, ENDED = ("not_started", "paused", "pending", "met", "ended")
 
 
 class CaseDeadline(Base):

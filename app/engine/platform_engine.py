@@ -19,17 +19,9 @@ from app.engine.functions import ScriptContext, script_functions
 from app.engine.scripting import SandboxedScriptEngine
 from app.engine.deadlines import PENDING_TIME, PENDING_YEAR_KEY, DeadlineUnknown
 from app.engine.services import Actor, ServiceContext, ServiceError
+from app.engine.errors import find_cause
 from app.engine.ports import YearNotEntered
 
-
-def _pending_cause(exc: BaseException):
-    seen, current = set(), exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (YearNotEntered, DeadlineUnknown)):
-            return current
-        current = current.__cause__ or current.__context__
-    return None
 
 
 class OperationMissing(ServiceError):
@@ -68,7 +60,7 @@ class PlatformScriptEngine(SandboxedScriptEngine):
         try:
             return super().evaluate(task, expression, external_context)
         except Exception as exc:
-            missing = _pending_cause(exc)
+            missing = find_cause(exc, (YearNotEntered, DeadlineUnknown))
             if missing is None:
                 raise
             year = getattr(missing, "year", None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -49,6 +50,15 @@ class LoadedModel:
     def deadlines(self) -> dict[str, tuple[str, str]]:
         """{name: (length, title)} of the process's named deadlines (办件时限)."""
         return props.declared_deadlines({**self.process_properties, **self.start_properties})
+
+    @cached_property
+    def deadline_roles(self) -> dict[str, frozenset[str]]:
+        """The deadline names the model's elements list under ``deadlineStarts``,
+        ``deadlineMet`` and ``pausesDeadline`` (parsed once per model version)."""
+        elements = [ts for spec in (self.spec, *self.subprocess_specs.values())
+                    for ts in spec.task_specs.values()]
+        return {prop: frozenset(n for ts in elements for n in props.deadline_names(ts, prop))
+                for prop in (props.DEADLINE_STARTS, props.DEADLINE_MET, props.PAUSES_DEADLINE)}
 
     @property
     def start_lanes(self) -> set[str]:

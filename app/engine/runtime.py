@@ -324,16 +324,18 @@ def _clock_step(session, instance_id, actor, now, name, reason) -> list[str]:
         instance = lock_instance(session, instance_id)
         case = load_case(session, instance, actor, moment)
         names = [name] if name else None
-        if name and name not in case.deadlines.rows:
-            raise DeadlineNotRunning(name)
+        known = case.deadlines.rows.get(name) if name else None
+        title = known.title if known is not None else name  # the clerk's words, not the BPMN id
+        if name and known is None:
+            raise DeadlineNotRunning(name, title)
         if reason is not None:
             rows = case.deadlines.suspend(names, reason, actor.username)
             if not rows:
-                raise DeadlineNotRunning(name)
+                raise DeadlineNotRunning(name, title)
         else:
             rows = case.deadlines.resume(names, actor.username)
             if not rows:
-                raise DeadlineNotPaused(name)
+                raise DeadlineNotPaused(name, title)
         session.flush()
         changes = settle_deadlines(case)
         _finish(case)

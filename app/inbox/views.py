@@ -15,7 +15,6 @@ from app.auth.service import actor_of
 from app.engine import runtime
 from app.engine.errors import FormInvalid
 from app.engine.models import HumanTask, ProcessInstance, ProcessModel
-from app.sla.calendar import CalendarYearMissing
 from app.sla.view import views as deadline_views
 from app.web.history import history as case_history
 from app.web import require_groups, t
@@ -38,16 +37,9 @@ def index():
     scope = "group" if request.args.get("scope") == "group" else "mine"
     process = request.args.get("process") or None
     deadline = request.args.get("deadline") or None
-    try:
-        rows, cursor = queries.tasks(session, current_user, scope, calendar(session), today(),
-                                     process=process, deadline=deadline, after=request.args.get("after"),
-                                     limit=int(current_app.config["PAGE_SIZE"]))
-    except CalendarYearMissing as e:  # the deadline filter's "at risk" horizon needs next year
-        flash(case_errors(e))
-        deadline = None
-        rows, cursor = queries.tasks(session, current_user, scope, calendar(session), today(),
-                                     process=process, after=request.args.get("after"),
-                                     limit=int(current_app.config["PAGE_SIZE"]))
+    rows, cursor = queries.tasks(session, current_user, scope, calendar(session), today(),
+                                 process=process, deadline=deadline, after=request.args.get("after"),
+                                 limit=int(current_app.config["PAGE_SIZE"]))
     processes = session.scalars(select(ProcessModel.key).distinct().order_by(ProcessModel.key)).all()
     return render_template("inbox/index.html", rows=rows, cursor=cursor, scope=scope,
                            process=process, deadline=deadline, processes=processes)

@@ -62,7 +62,8 @@ def calendar_round(session_factory: Callable[[], Session], now: datetime | None 
                 )
             ).all()
         )
-        if not open_cases and not years_to_enter(session, today):
+        missing = years_to_enter(session, today)
+        if not open_cases and not missing:
             return
         years = {int(k.split("-", 1)[1]): iid for k, iid in open_cases.items()}
         sources = year_sources(session, years)
@@ -78,7 +79,7 @@ def calendar_round(session_factory: Callable[[], Session], now: datetime | None 
                     )
                 except EngineError:
                     session.rollback()
-        for year in years_to_enter(session, today):
+        for year in missing:
             if year not in years:
                 try:
                     runtime.start_instance(

@@ -12,7 +12,6 @@ from datetime import date
 from sqlalchemy import select
 
 from app.sla.calendar import CalendarYearMissing, WorkingDayCalendar
-from app.engine.lengths import Length
 from app.engine.models import (ENDED, MET, NOT_STARTED, PAUSED, PENDING, RUNNING, CaseDeadline,
                                DeadlinePause)
 
@@ -85,12 +84,13 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def _days_left(calendar: WorkingDayCalendar, due: date, today: date, kind: str) -> int | None:
+def _days_left(calendar: WorkingDayCalendar, due: date, today: date) -> int | None:
+    """Working days left, or None when counting them needs a year not entered (a calendar-day
+    or month deadline may lie there; its date is shown, its count is not guessed)."""
     try:
         return calendar.working_days_between(today, due)
     except CalendarYearMissing:
-        # a calendar-day deadline far ahead: count calendar days rather than nothing
-        return (due - today).days if kind != "working_days" else None
+        return None
 
 
 def views(session, instance_ids, calendar: WorkingDayCalendar,
@@ -112,7 +112,7 @@ def views(session, instance_ids, calendar: WorkingDayCalendar,
     for r in rows:
         state, left = r.state, None
         if r.state == RUNNING and r.due_on is not None:
-            left = _days_left(calendar, r.due_on, today, Length.parse(r.length).kind)
+            left = _days_left(calendar, r.due_on, today)
             if r.due_on < today:
                 state = "overdue"
             elif left is not None and left <= AT_RISK_DAYS:

@@ -63,10 +63,10 @@ def show(instance_id):
     deadlines = deadline_views(session, [inst.id], calendar(session), today())[inst.id]
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id).order_by(HumanTask.id)).all()
     incidents = session.scalars(select(Incident).where(Incident.instance_id == inst.id).order_by(Incident.id)).all()
-    history = case_history(session, inst)
+    titles = step_titles(session, inst)  # for the history and the incidents: read once
     return render_template("cases/show.html", inst=inst, deadlines=deadlines, tasks=tasks,
-                           incidents=incidents, history=history, panels=case_panels(session, inst),
-                           step_titles=step_titles(session, inst))
+                           incidents=incidents, history=case_history(session, inst, titles),
+                           panels=case_panels(session, inst), step_titles=titles)
 
 
 @dataclass
@@ -144,23 +144,19 @@ def deadline_clock(instance_id):
     name = (request.form.get("name") or "").strip()[:100] or None
     action = request.form.get("action")
     reason = (request.form.get("reason") or "").strip()[:200]
-    try:
-        if action == "suspend":
-            if not reason:
-                flash(t("请填写暂停计时的原因（例如：等待申请人补正材料）。",
-                        "Give the reason for pausing the clock (e.g. waiting for documents)."))
-                return redirect(url_for("cases.show", instance_id=instance_id))
-            runtime.suspend_deadline(session, instance_id, reason, actor_of(current_user), name)
-            flash(t("已暂停计时。", "The clock is paused."))
-        elif action == "resume":
-            runtime.resume_deadline(session, instance_id, actor_of(current_user), name)
-            flash(t("已恢复计时，时限已顺延。", "The clock runs again; the deadline moved."))
-        else:
-            abort(400)
-    except STEP_ERRORS as e:
-        session.rollback()
-        flash(case_errors(e))
-    return redirect(url_for("cases.show", instance_id=instance_id))
+    back = url_for("cases.show", instance_id=instance_id)
+    actor = actor_of(current_user)
+    if action == "suspend":
+        if not reason:
+            flash(t("请填写暂停计时的原因（例如：等待申请人补正材料）。",
+                    "Give the reason for pausing the clock (e.g. waiting for documents)."))
+            return redirect(back)
+        return page_step(lambda: runtime.suspend_deadline(session, instance_id, reason, actor, name),
+                         back, t("已暂停计时。", "The clock is paused."))
+    if action == "resume":
+        return page_step(lambda: runtime.resume_deadline(session, instance_id, actor, name),
+                         back, t("已恢复计时，时限已顺延。", "The clock runs again; the deadline moved."))
+    abort(400)
 
 
 @bp.route("/start", methods=["GET", "POST"])

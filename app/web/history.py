@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.auth.models import User
+from app.engine.errors import ModelInvalid
 from app.engine.models import AuditEvent, HumanTask, ProcessInstance
 
 # action: (zh template, en template); {who}, {step}, {extra}
@@ -39,7 +40,6 @@ SYSTEM_ACTORS = {"scheduler": ("系统定时任务", "the scheduler"), "calendar
 class Line:
     at: datetime
     action: str
-    step: str | None
     sentence_zh: str
     sentence_en: str
 
@@ -64,7 +64,7 @@ def step_titles(session, instance: ProcessInstance) -> dict[str, str]:
                 name = getattr(ts, "bpmn_name", None)
                 if name and getattr(ts, "bpmn_id", None):
                     titles.setdefault(ts.bpmn_id, name)
-    except Exception:  # an old model that no longer parses: titles from the rows only
+    except ModelInvalid:  # an old model that no longer parses: titles from the rows only
         pass
     for task_name, title in session.execute(select(HumanTask.task_name, HumanTask.title).where(
             HumanTask.instance_id == instance.id)):
@@ -90,7 +90,7 @@ def _extra(event: AuditEvent, lang: int) -> str:
         name = d.get("message") or ""
         return MESSAGES.get(name, (name, name))[lang]
     if event.action == "incident":
-        return str(d.get("message_en") if lang else d.get("message_zh") or "")
+        return str((d.get("message_en") if lang else d.get("message_zh")) or "")
     if event.action == "cancel":
         return str(d.get("reason") or ("未填写原因", "no reason given")[lang])
     if event.action == "deadline":
@@ -98,10 +98,12 @@ def _extra(event: AuditEvent, lang: int) -> str:
     return ""
 
 
-def history(session, instance: ProcessInstance) -> list[Line]:
+def history(session, instance: ProcessInstance, titles: dict[str, str] | None = None) -> list[Line]:
+    """``titles``: the case's step titles when the caller has them already (``step_titles``)."""
     events = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
                              .order_by(AuditEvent.id)).all()
-    names, titles = _names(session, events), step_titles(session, instance)
+    names = _names(session, events)
+    titles = step_titles(session, instance) if titles is None else titles
     process_name = instance.model.name if instance.model is not None else instance.process_key
     lines = []
     for e in events:
@@ -109,5 +111,5 @@ def history(session, instance: ProcessInstance) -> list[Line]:
         step = process_name if e.action == "start" else titles.get(e.task_name or "", e.task_name or "")
         zh = zh_t.format(who=_who(e, names, 0), step=step, extra=_extra(e, 0))
         en = en_t.format(who=_who(e, names, 1), step=step, extra=_extra(e, 1))
-        lines.append(Line(e.at, e.action, step if e.action != "start" else None, zh, en))
+        lines.append(Line(e.at, e.action, zh, en))
     return lines

@@ -36,9 +36,12 @@ def test_the_web_process_loads_the_families_and_the_plugins(tmp_path, monkeypatc
 
 
 def test_the_standalone_scheduler_loads_the_same_list(tmp_path):
-    """python -m app.scheduler imports the families before it needs a database."""
-    code = ("import app.engine.scheduler as s, app.procedures as p, sys\n"
-            "p.load_families()\n"
+    """python -m app.scheduler hands the engine's scheduler what loads the families (and wires
+    the engine's forms and calendar), then refuses to run without a database."""
+    code = ("import app.scheduler as s\n"
+            "s._load()\n"
+            "from app.engine import ports\n"
+            "assert ports.forms().has_form('application.apply')\n"
             "from app.engine.services import registry\n"
             "print(sorted(n for n in ('police.verify', 'calendar.enter_notice') if registry.get(n)))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -57,10 +57,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     # every family registers its tables, operations, forms and rounds (the scheduler and the
     # workers load the same list, plus SSCARD_ENGINE_PLUGINS)
-    from app.procedures import load_families
     from app.wiring import configure_engine
-    configure_engine()  # the engine's forms and calendar (app.engine.ports)
-    platform.families = load_families()
+    platform.families = configure_engine()  # and the engine's forms and calendar
 
     from app.web import register_web
     register_web(app)

@@ -152,10 +152,10 @@ def register_cli(app: Flask) -> None:
         """Which years the working-day calendar covers, and from where."""
         from datetime import datetime
 
-        from app.sla import SHANGHAI
+        from app.common.clock import CHINA_TZ
         from app.sla.coverage import status_years, year_sources, years_to_enter
         session = _session()
-        today = datetime.now(SHANGHAI).date()
+        today = datetime.now(CHINA_TZ).date()
         for year, source in year_sources(session, status_years(today)).items():
             click.echo(f"{year} {source}")
         for year in years_to_enter(session, today):
@@ -191,7 +191,8 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("revoke-token")
     @click.argument("token_id", type=int)
     def revoke_token_cmd(token_id):
-        from app.auth.models import ApiToken, utcnow
+        from app.auth.models import ApiToken
+        from app.common.clock import utcnow
         session = _session()
         token = session.get(ApiToken, token_id)
         if token is None:

@@ -1,12 +1,10 @@
 """The database 数据库 (plain SQLAlchemy 2.0; the engine layer needs no Flask): the declarative
-base every table uses, the list of modules that define tables (Alembic, tests), and the
+base every table uses (``app.wiring.load_all`` imports every module that defines tables), and the
 sessions of the app (one scoped session per request/thread; the engine's steps commit or roll
 back). SQLite engines come from ``app.engine.db.make_engine``: it configures SAVEPOINTs, WAL
 and the write lock the runtime relies on.
 """
 from __future__ import annotations
-
-import importlib
 
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -20,15 +18,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-# Every module that defines tables, so Base.metadata is complete (Alembic, tests).
-MODEL_MODULES = ("app.auth.models", "app.sla.models", "app.engine.models", "app.cards.models",
-                 "app.adapters.police")
-
-
-def load_all() -> MetaData:
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
-    return Base.metadata
+def sql_in(column: str, members) -> str:
+    """SQL ``column IN ('a', 'b')`` for a CHECK constraint over an enum or a sequence of strings."""
+    return f"{column} IN ({', '.join(repr(str(getattr(v, 'value', v))) for v in members)})"
 
 
 def make_session_factory(engine) -> sessionmaker[Session]:

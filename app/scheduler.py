@@ -3,14 +3,13 @@ with the same procedure families (and ``SSCARD_ENGINE_PLUGINS``) as the web proc
 from __future__ import annotations
 
 from app.engine.scheduler import main
-from app.procedures import load_families
 from app.wiring import configure_engine
 
 
-def _load() -> None:
+def load() -> None:
+    """What the web process loads too: every family, the plugins, the engine's ports."""
     configure_engine()
-    load_families()
 
 
 if __name__ == "__main__":
-    main(load_plugins=_load)
+    main(load_plugins=load)

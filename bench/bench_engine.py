@@ -38,7 +38,8 @@ from app.engine import repository, runtime, services  # noqa: E402
 from app.engine.db import make_engine  # noqa: E402
 from app.engine.models import HumanTask  # noqa: E402
 from app.engine.services import Actor  # noqa: E402
-from app.sla import SHANGHAI  # noqa: E402
+from app.common.clock import CHINA_TZ
+from app.sla import CHINA_TZ  # noqa: E402
 from forms.base import TaskForm  # noqa: E402
 from forms.fields import SelectField, StringField, make_choices  # noqa: E402
 from forms.validators import Required  # noqa: E402
@@ -128,7 +129,7 @@ class BenchReview(TaskForm):
 CLERK = Actor("clerk", 1, frozenset({"clerks"}))
 REVIEWER = Actor("reviewer", 2, frozenset({"reviewers"}))
 ADMIN = Actor("admin", 9)
-START = datetime(2025, 3, 3, 10, tzinfo=SHANGHAI)  # Monday; plain working weeks follow
+START = datetime(2025, 3, 3, 10, tzinfo=CHINA_TZ)  # Monday; plain working weeks follow
 
 
 def register() -> None:

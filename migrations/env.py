@@ -4,7 +4,7 @@ import os
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from app.database import load_all
+from app.wiring import load_all
 
 config = context.config
 target_metadata = load_all()

@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 from app.migrate import upgrade
-from app.database import load_all
+from app.wiring import load_all
 
 
 def _diff(url):

@@ -7,18 +7,53 @@ worker sending the queued rows, so a rolled-back step never sends anything).
 """
 from __future__ import annotations
 
-from app.common.errors import BilingualError
-from app.common.masking import mask_phone
 import abc
 import logging
 import re
+from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy.orm import Session
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.common.clock import utcnow
+from app.common.errors import BilingualError
+from app.common.masking import mask_phone
+from app.database import Base
+from app.database import sql_in as _in
+from app.engine.db import UtcDateTime
 
 log = logging.getLogger(__name__)
 
 SIGNATURE = "【石狮人社】"
 MAX_LENGTH = 300  # long SMS are split by the carrier; keep notices short
+
+
+class SmsState(StrEnum):
+    QUEUED = "queued"  # 待发送
+    SENT = "sent"      # 已发送
+
+
+class SmsMessage(Base):
+    """短信 outbox of the embedded SMS gateway; the web layer shows it as a page."""
+    __tablename__ = "card_sms"
+    __table_args__ = (CheckConstraint(_in("state", SmsState), name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("card_application.id"),
+                                                       index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(10), default=SmsState.QUEUED)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+    def __repr__(self) -> str:
+        return f"<SmsMessage {self.id} {self.phone_masked} {self.state}>"
 
 
 class SmsError(BilingualError):
@@ -47,7 +82,6 @@ class EmbeddedSmsGateway(SmsGateway):
     def send(self, phone: str, text: str, application_id: int | None = None) -> str:
         # the embedded outbox is a table beside the applications it refers to (a real gateway
         # needs none); imported here so the adapters do not depend on the kernel at import
-        from app.cards.models import SmsMessage
         phone = check_phone(phone)
         if not text or len(text) > MAX_LENGTH:
             raise SmsError("bad_text", "短信内容为空或过长", "The SMS text is empty or too long")

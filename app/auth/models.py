@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.common.clock import utcnow
 from app.database import Base
 
 # Demo roles of the platform; each is a group, and a BPMN lane of that name sends tasks to it.
@@ -28,9 +29,6 @@ user_group = Table(
     Column("group_id", ForeignKey("group.id", ondelete="CASCADE"), primary_key=True),
 )
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Group(Base):

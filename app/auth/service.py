@@ -4,9 +4,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.common.clock import utcnow
 from app.engine.services import Actor
 
-from .models import GROUPS, ApiToken, Group, User, utcnow
+from .models import GROUPS, ApiToken, Group, User
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

@@ -6,7 +6,6 @@ the province, and stopping that card (停用) before a new one is made (S annex 
 """
 from __future__ import annotations
 
-from app.common.errors import BilingualError
 import abc
 import logging
 from dataclasses import dataclass
@@ -15,10 +14,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.common.masking import mask_id
-from app.cards.models import Card, utcnow
+from app.cards.models import Card
 from app.cards.rules import live_card_of
-from app.cards.states import CARD_BEING_MADE, CardStatus, LIVE_CARD_STATES
+from app.cards.states import CARD_BEING_MADE, LIVE_CARD_STATES, CardStatus
+from app.common.clock import utcnow
+from app.common.errors import BilingualError
+from app.common.masking import mask_id
 
 log = logging.getLogger(__name__)
 

@@ -21,12 +21,14 @@ from __future__ import annotations
 import base64
 import logging
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cards.models import Application, CardJob, utcnow
+from app.cards.models import CardJob
 from app.cards.states import FINAL_JOB_STATES, JobState
+from app.common.clock import utcnow
 from app.common.masking import mask_id
 
 log = logging.getLogger(__name__)
@@ -95,15 +97,26 @@ def claim_next_job(session: Session, station_id: str, window: str | None = None,
     return job
 
 
+#: fn(session, job) -> the holder's photo (bytes) or None. The family whose row asked for the card
+#: registers how its photo is found: the photo stays in that row, never in the job.
+PHOTO_SOURCES: list[Callable[[Session, CardJob], bytes | None]] = []
+
+
+def photo_source(fn: Callable[[Session, CardJob], bytes | None]):
+    """Decorator: register a family's photo lookup for :func:`job_payload`."""
+    PHOTO_SOURCES.append(fn)
+    return fn
+
+
 def job_payload(session: Session, job: CardJob) -> dict:
     """The job as the station receives it (PROTOCOL.md §4): id, kind, attempt, the chip data
     under ``card``, the printer's ``face`` (with the applicant's photo, base64) and the
     expected bank card number of the blank card. The photo is not kept in the job row."""
     payload = dict(job.payload or {})
     face = dict(payload.get("face") or {})
-    app = session.get(Application, job.application_id)
-    if app is not None and app.photo:
-        face["photo"] = base64.b64encode(app.photo).decode("ascii")
+    photo = next((p for p in (source(session, job) for source in PHOTO_SOURCES) if p), None)
+    if photo:
+        face["photo"] = base64.b64encode(photo).decode("ascii")
     out = {"id": str(job.id), "kind": job.kind, "attempt": job.attempts or 1,
            "card": payload.get("card"), "face": face}
     if payload.get("expected_bank_card_number"):

@@ -1,33 +1,44 @@
-"""Domain tables 业务数据表: applications, cards, blank-card stock, card jobs, SMS outbox.
+"""The kernel's tables 共用业务数据表: service points (offices), cards, blank-card stock, card jobs.
 
 Plain SQLAlchemy 2.0 on ``app.database.Base``; every type and constraint works on SQLite and
 PostgreSQL. States are strings checked by CHECK constraints (see ``app.cards.states``).
 Personal data (ID numbers, phones) appears in ``__repr__`` only masked.
+
+The families own the rows that ask for cards (the application family's ``card_application``);
+kernel rows point at them by table name only (``application_id``), so the kernel imports no
+family.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index,
-                        Integer, LargeBinary, String, Text, text)
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
 
-from app.cards.states import (ApplicationStatus, BlankCardStatus, CardStatus, Channel,
-                              JobState, LIVE_CARD_STATES, ServicePointKind, SmsState, values)
+from app.cards.states import (
+    LIVE_CARD_STATES,
+    BlankCardStatus,
+    CardStatus,
+    JobState,
+    ServicePointKind,
+)
+from app.common.clock import utcnow
+from app.common.masking import mask_card_number, mask_id
 from app.database import Base
+from app.database import sql_in as _in
 from app.engine.db import UtcDateTime
 from hardware.protocol import KINDS as JOB_KINDS
-from app.common.masking import mask_card_number, mask_id, mask_phone
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _in(column: str, members) -> str:
-    """SQL ``column IN ('a', 'b')`` for an enum or a sequence of its members."""
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values(members))})"
-
 
 
 class ServicePoint(Base):
@@ -50,98 +61,7 @@ class ServicePoint(Base):
         return f"<ServicePoint {self.code} {self.name}>"
 
 
-class Application(Base):
-    """申领 — one application for a card (福建省社会保障卡申领表), from acceptance to the card in
-    the holder's hands or to the end without a card (``reason``)."""
-    __tablename__ = "card_application"
-    __table_args__ = (
-        CheckConstraint(_in("channel", Channel), name="channel"),
-        CheckConstraint(_in("status", ApplicationStatus), name="status"),
-    )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(20), unique=True)  # business key, SQ202608060001
-    channel: Mapped[str] = mapped_column(String(10))
-    service_point: Mapped[str] = mapped_column(String(32))        # code where it was accepted
-    service_point_name: Mapped[str] = mapped_column(String(100))
-    window: Mapped[str | None] = mapped_column(String(32))        # code of the producing window
-    status: Mapped[str] = mapped_column(String(20), default=ApplicationStatus.ACCEPTED, index=True)
-    instance_id: Mapped[int | None] = mapped_column(Integer, index=True)  # workflow instance
-
-    # -- the applicant, as on the form
-    application_date: Mapped[date] = mapped_column(Date)
-    name: Mapped[str] = mapped_column(String(30))
-    sex: Mapped[str] = mapped_column(String(1))          # GB/T 2261.1: 1 male, 2 female
-    ethnicity: Mapped[str] = mapped_column(String(2))    # GB 3304 code
-    birth_date: Mapped[date] = mapped_column(Date)
-    occupation: Mapped[str | None] = mapped_column(String(50))
-    landline: Mapped[str | None] = mapped_column(String(25))
-    mobile: Mapped[str] = mapped_column(String(11))
-    id_type: Mapped[str] = mapped_column(String(30))
-    id_number: Mapped[str] = mapped_column(String(20), index=True)
-    id_valid_from: Mapped[date | None] = mapped_column(Date)
-    id_valid_to: Mapped[date | None] = mapped_column(Date)
-    id_long_term: Mapped[bool] = mapped_column(Boolean, default=False)
-    country: Mapped[str | None] = mapped_column(String(30))
-    household_address: Mapped[str | None] = mapped_column(String(100))
-    residence_address: Mapped[str | None] = mapped_column(String(100))
-    residence_postcode: Mapped[str | None] = mapped_column(String(6))
-    employer: Mapped[str | None] = mapped_column(String(100))
-    medical_insurance_type: Mapped[str | None] = mapped_column(String(30))
-    insurance_agency: Mapped[str | None] = mapped_column(String(100))
-    guardian_name: Mapped[str | None] = mapped_column(String(30))
-    guardian_id_type: Mapped[str | None] = mapped_column(String(30))
-    guardian_id_number: Mapped[str | None] = mapped_column(String(20))
-    first_card: Mapped[bool] = mapped_column(Boolean, default=True)
-    old_card_city: Mapped[str | None] = mapped_column(String(6))
-    old_card_number: Mapped[str | None] = mapped_column(String(9))
-    consent_stop_old_card: Mapped[bool] = mapped_column(Boolean, default=False)
-    remarks: Mapped[str | None] = mapped_column(String(200))
-    photo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))  # never load in lists
-    photo_sha256: Mapped[str | None] = mapped_column(String(64))
-    photo_format: Mapped[str | None] = mapped_column(String(10))
-    corrections: Mapped[list | None] = mapped_column(JSON)  # [{field, old, new, by, at}] (data fixes)
-
-    # -- what happened
-    police_checks: Mapped[int] = mapped_column(Integer, default=0)
-    old_card_stopped: Mapped[str | None] = mapped_column(String(9))  # number of the card stopped
-    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
-    produced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    sent_to_outlet_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    received_at_outlet_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    handed_over_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    handover: Mapped[dict | None] = mapped_column(JSON)  # who took the card: holder / proxy 代领
-    reason_zh: Mapped[str | None] = mapped_column(Text)  # why it ended without a card
-    reason_en: Mapped[str | None] = mapped_column(Text)
-    created_by: Mapped[str] = mapped_column(String(64))
-
-    cards: Mapped[list["Card"]] = relationship(back_populates="application",
-                                               order_by="Card.id")
-
-    @property
-    def id_number_masked(self) -> str:
-        return mask_id(self.id_number)
-
-    @property
-    def mobile_masked(self) -> str:
-        return mask_phone(self.mobile)
-
-    @property
-    def card(self) -> "Card | None":
-        """The card made (or being made) for this application: the newest one."""
-        return self.cards[-1] if self.cards else None
-
-    def summary(self) -> dict:
-        """For lists and task data: no photo, personal numbers masked."""
-        return {"application_id": self.id, "number": self.number, "channel": self.channel,
-                "status": self.status, "name": self.name, "id_number": self.id_number_masked,
-                "mobile": self.mobile_masked, "service_point": self.service_point_name}
-
-    def __repr__(self) -> str:
-        return f"<Application {self.number} {self.status} {self.id_number_masked}>"
 
 
 class Card(Base):
@@ -178,10 +98,9 @@ class Card(Base):
     activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     stop_reason: Mapped[str | None] = mapped_column(Text)
+    # the application that asked for it (application family)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("card_application.id"),
                                                        index=True)
-
-    application: Mapped[Application | None] = relationship(back_populates="cards")
 
     def chip_data(self) -> dict:
         """The complete card data 完整制卡数据, keyed like ``hardware.profile.FIELDS``."""
@@ -255,35 +174,7 @@ class CardJob(Base):
         return f"<CardJob {self.id} {self.kind} {self.state}>"
 
 
-class SmsMessage(Base):
-    """短信 outbox of the embedded SMS gateway; the web layer shows it as a page."""
-    __tablename__ = "card_sms"
-    __table_args__ = (CheckConstraint(_in("state", SmsState), name="state"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(String(20))
-    text: Mapped[str] = mapped_column(Text)
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("card_application.id"),
-                                                       index=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    state: Mapped[str] = mapped_column(String(10), default=SmsState.QUEUED)
-    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-    @property
-    def phone_masked(self) -> str:
-        return mask_phone(self.phone)
-
-    def __repr__(self) -> str:
-        return f"<SmsMessage {self.id} {self.phone_masked} {self.state}>"
 
 
-class ApplicationNumberSeq(Base):
-    """Per-day counter behind the application numbers (SQ + date + 4-digit sequence)."""
-    __tablename__ = "card_application_seq"
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    last: Mapped[int] = mapped_column(Integer, default=0)
-
-
-__all__ = ["Application", "ApplicationNumberSeq", "BlankCard", "Card", "CardJob", "ServicePoint",
-           "SmsMessage", "mask_card_number", "mask_phone", "utcnow"]
+__all__ = ["BlankCard", "Card", "CardJob", "ServicePoint", "utcnow"]

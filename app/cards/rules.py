@@ -11,11 +11,15 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
+from typing import Protocol
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cards.models import Application, Card
+from app.cards.models import Card
 from app.cards.states import LIVE_CARD_STATES
+from app.common.clock import china_today
+from app.common.errors import BilingualError
 from hardware import profile
 
 REGION_CODE = "350581"         # 石狮市: issuing region of the card identifier
@@ -24,8 +28,15 @@ SPEC_VERSION = "3.00"          # 规范版本
 INIT_ORG = "350581000001"      # 初始化机构编号 (12 digits)
 VALID_YEARS = 10               # 卡有效期
 ISSUER = "福建省人力资源和社会保障厅"  # printed on the card face
-from app.common.errors import BilingualError
-from app.common.clock import CHINA_TZ, china_today  # noqa: E402,F401  (the one clock)
+
+
+class Applicant(Protocol):
+    """What the card data is made from: any family's row for the person (e.g. an application)."""
+    id_number: str
+    name: str
+    sex: str
+    ethnicity: str
+    birth_date: date
 
 
 def add_years(day: date, years: int) -> date:
@@ -62,7 +73,7 @@ def new_card_identifier(session: Session, region_code: str = REGION_CODE) -> str
     raise RuntimeError("could not draw a unique card identifier")
 
 
-def build_chip_data(app: Application, card_number: str, card_identifier: str,
+def build_chip_data(app: Applicant, card_number: str, card_identifier: str,
                     issue_date: date | None = None) -> dict:
     """The complete card data for the chip (keys of ``hardware.profile.FIELDS``), checked
     against the card profile: raises ``hardware.errors.ProfileError`` listing every problem

@@ -7,7 +7,6 @@ tables. Reservations are idempotent per application: asking again returns the sa
 """
 from __future__ import annotations
 
-from app.common.errors import BilingualError
 import abc
 import logging
 from dataclasses import dataclass
@@ -16,11 +15,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.common.masking import mask_id
 from app.cards.models import BlankCard
-from app.cards.models import utcnow
 from app.cards.numbers import allocate_card_number
 from app.cards.states import BlankCardStatus
+from app.common.clock import utcnow
+from app.common.errors import BilingualError
+from app.common.masking import mask_id
 
 log = logging.getLogger(__name__)
 

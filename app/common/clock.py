@@ -11,6 +11,11 @@ from datetime import date, datetime, time, timedelta, timezone
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
+def utcnow() -> datetime:
+    """Now, in UTC (what the database stores)."""
+    return datetime.now(timezone.utc)
+
+
 def china_now() -> datetime:
     return datetime.now(CHINA_TZ)
 

@@ -122,6 +122,3 @@ def check_engine(session) -> str:
             "app.engine.db.make_engine() or call configure_sqlite(engine)")
     return engine.dialect.name
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-
-from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint, event)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.common.clock import utcnow
 from app.database import Base
-from app.engine.db import UtcDateTime, utcnow
+from app.engine.db import UtcDateTime
 from app.engine.errors import AuditImmutable
 
 # Case status (办件状态)

@@ -27,9 +27,9 @@ from app.engine.models import (ACTIVE_STATUSES, ENDED, NOT_STARTED, OPEN, TIMER_
                                TIMER_WAITING, CalendarChange, CaseDeadline, HumanTask,
                                ProcessInstance, Timer)
 from app.engine.services import Actor
-from app.engine.sync import calendar, save, set_task_due
+from app.engine.sync import calendar, finish_step, set_task_due
 from app.engine.transaction import step
-from app.common.clock import CHINA_TZ as SHANGHAI
+from app.common.clock import CHINA_TZ
 from app.common.clock import deadline_datetime
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def affected_cases(session: Session, first_day: date) -> list[int]:
 
 
 def _day(value: datetime | None) -> str:
-    return value.astimezone(SHANGHAI).date().isoformat() if value else "待定"
+    return value.astimezone(CHINA_TZ).date().isoformat() if value else "待定"
 
 
 def recompute_case(session: Session, instance_id: int, reason: str,
@@ -79,10 +79,7 @@ def recompute_case(session: Session, instance_id: int, reason: str,
         for change in settle_deadlines(case, recalculate_timers=True):
             lines.append(("deadline", change.name,
                           f"{change.title}由 {change.old} 调整为 {change.new}：{reason}"))
-        for timer in save(case):
-            audit.record(session, "timer", CALENDAR, instance_id=instance_id,
-                         task_name=timer.task_name, timer_id=timer.id,
-                         due_at=timer.due_at.isoformat() if timer.due_at else None)
+        finish_step(case, CALENDAR)
         for kind, name, text in lines:
             audit.record(session, "deadline", CALENDAR, instance_id=instance_id,
                          task_name=name if kind == "task" else None,

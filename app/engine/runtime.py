@@ -40,7 +40,7 @@ from app.engine.models import (ACTIVE_STATUSES, CANCELLED, DONE, INCIDENT_OPEN,
 from app.engine.repository import latest_models  # noqa: F401  (part of the runtime API)
 from app.engine.serialization import dump_state
 from app.engine.services import Actor
-from app.engine.sync import save
+from app.engine.sync import finish_step
 from app.engine.tasks import (check_four_eyes, claim, fresh_task, may_work_on,  # noqa: F401
                               reassign, release, require_candidate, require_open)
 from app.engine.timers import fire_due_timers  # noqa: F401  (part of the runtime API)
@@ -65,14 +65,6 @@ def _validated(form_key: str, data: dict) -> dict:
     if errors:
         raise FormInvalid(errors, form_key)
     return cleaned
-
-
-def _finish(case: Case) -> None:
-    """End of every step: mirror rows, store state, audit the timers that fired on the way."""
-    for timer in save(case):
-        audit.record(case.session, "timer", case.actor, instance_id=case.instance.id,
-                     task_name=timer.task_name, timer_id=timer.id,
-                     due_at=timer.due_at.isoformat())
 
 
 # -- start ---------------------------------------------------------------------------------------
@@ -109,7 +101,7 @@ def start_instance(session: Session, process_key: str, data: dict | None,
         case = Case(session, instance, model, engine, workflow, actor, moment)
         case.deadlines.create()
         advance(case)
-        _finish(case)
+        finish_step(case)
         deadline_at = instance.deadline_at
         audit.record(session, "start", actor, instance_id=instance.id,
                      process_key=model.key, version=model.version, business_key=business_key,
@@ -163,7 +155,7 @@ def complete_task(session: Session, human_task_id: int, data: dict | None, actor
                 case.deadlines.task_completed(task)
 
             advance(case, run_task)
-            _finish(case)
+            finish_step(case)
             audit.record(session, "complete", actor, instance_id=instance.id,
                          task_name=row.task_name, task_id=row.id, form_key=row.form_key,
                          data=cleaned, lock_version=version_before, **case.notes)
@@ -234,7 +226,7 @@ def send_message(session: Session, message_name: str, payload: dict | None = Non
             except WorkflowException:
                 continue  # this case is not waiting for it
             advance(case)
-            _finish(case)
+            finish_step(case)
             audit.record(session, "message", actor, instance_id=instance.id,
                          message=message_name, payload=payload or {}, **case.notes)
             delivered.append(instance)
@@ -269,7 +261,7 @@ def retry_incident(session: Session, incident_id: int, actor: Actor, *,
         if case.workflow.get_task_from_id(task.id).state != TaskState.ERROR:
             incident.state, incident.resolved_at = INCIDENT_RESOLVED, moment
             incident.resolved_by = actor.username
-        _finish(case)
+        finish_step(case)
     return instance
 
 
@@ -338,7 +330,7 @@ def _clock_step(session, instance_id, actor, now, name, reason) -> list[str]:
                 raise DeadlineNotPaused(name, title)
         session.flush()
         changes = settle_deadlines(case)
-        _finish(case)
+        finish_step(case)
         for row in rows:
             text = (f"计时暂停（{row.title}）：{reason}" if reason is not None
                     else f"恢复计时（{row.title}）")

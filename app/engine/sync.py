@@ -18,6 +18,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from app.engine import audit
 from app.engine import properties as props
 from app.engine.case import Case, current_data
 from app.engine.db import plain
@@ -205,4 +206,15 @@ def save(case: Case) -> list[Timer]:
     instance.state = dump_state(wf)
     instance.updated_at = case.now
     case.session.flush()
+    return fired
+
+
+def finish_step(case: Case, actor=None, **notes) -> list[Timer]:
+    """:func:`save`, and one audit record per timer that fired during the step (every step's
+    end: starts, completions, messages, timers, recomputations)."""
+    fired = save(case)
+    for timer in fired:
+        audit.record(case.session, "timer", actor or case.actor, instance_id=case.instance.id,
+                     task_name=timer.task_name, timer_id=timer.id,
+                     due_at=timer.due_at.isoformat() if timer.due_at else None, **notes)
     return fired

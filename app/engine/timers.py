@@ -22,14 +22,14 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.engine import audit, clock
+from app.engine import clock
 from app.engine.case import load_case, lock_instance
 from app.engine.errors import CaseChanged
 from app.engine.execution import advance
 from app.engine.models import (ACTIVE_STATUSES, TIMER_CANCELLED, TIMER_FIRED, TIMER_WAITING,
                                Timer)
 from app.engine.services import Actor
-from app.engine.sync import save
+from app.engine.sync import finish_step
 from app.engine.transaction import step
 
 log = logging.getLogger(__name__)
@@ -63,11 +63,7 @@ def fire_timer(session: Session, timer_id: int, instance_id: int, now: datetime,
             return False
         case = load_case(session, instance, actor, moment)
         advance(case)
-        fired = save(case)
-        for row in fired:
-            audit.record(session, "timer", actor, instance_id=instance.id,
-                         task_name=row.task_name, timer_id=row.id,
-                         due_at=row.due_at.isoformat(), **case.notes)
+        finish_step(case, actor, **case.notes)
         return timer.state == TIMER_FIRED
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import and_, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.engine.models import HumanTask, ProcessInstance
-from app.sla.calendar import SHANGHAI, CalendarYearMissing, WorkingDayCalendar
+from app.common.clock import CHINA_TZ
+from app.sla.calendar import CalendarYearMissing, WorkingDayCalendar
 from app.sla.view import AT_RISK_DAYS, DeadlineView, pending_text, primary
 from app.sla.view import views as deadline_views
 
@@ -49,7 +50,7 @@ def deadline_state(days_left: int | None) -> str:
 def days_left(calendar: WorkingDayCalendar, deadline: datetime | None, today: date) -> int | None:
     if deadline is None:
         return None
-    return calendar.working_days_left(deadline.astimezone(SHANGHAI).date() if deadline.tzinfo else deadline.date(), today)
+    return calendar.working_days_left(deadline.astimezone(CHINA_TZ).date() if deadline.tzinfo else deadline.date(), today)
 
 
 def tasks(session: Session, user, scope: str, calendar: WorkingDayCalendar, today: date, *,

@@ -26,7 +26,7 @@ import chinese_calendar
 
 from app.engine.ports import YearNotEntered
 
-from app.common.clock import CHINA_TZ as SHANGHAI  # noqa: E402  (the one clock)
+from app.common.clock import CHINA_TZ  # noqa: E402,F401  (the one clock)
 from app.common.clock import deadline_datetime, to_local_date  # noqa: E402,F401  (re-exported)
 
 _ONE_DAY = timedelta(days=1)
@@ -153,5 +153,5 @@ class WorkingDayCalendar:
         1 if the next working day is the deadline, negative once overdue (超期).
         ``today`` defaults to the current date in Asia/Shanghai."""
         if today is None:
-            today = datetime.now(SHANGHAI)
+            today = datetime.now(CHINA_TZ)
         return self.working_days_between(today, deadline)

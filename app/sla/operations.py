@@ -19,7 +19,7 @@ from app.engine.errors import EngineError
 from app.engine.models import ACTIVE_STATUSES, ProcessInstance
 from app.engine.scheduler import ROUND_HOOKS
 from app.engine.services import Actor, ServiceContext, ServiceError, registry
-from app.sla import SHANGHAI
+from app.common.clock import CHINA_TZ
 from app.sla.coverage import MISSING, year_sources, years_to_enter
 from app.sla.entry import enter_notice
 from app.sla.notice import NoticeError, parse_notice
@@ -52,7 +52,7 @@ def enter_notice_operation(ctx: ServiceContext, notice_text: str, year: int) -> 
 def calendar_round(session_factory: Callable[[], Session], now: datetime | None = None) -> None:
     """Open "录入 XXXX 年法定节假日安排" for a missing year within the warning period; end the
     task of a year that has been entered meanwhile."""
-    today = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI).date()
+    today = (now or datetime.now(CHINA_TZ)).astimezone(CHINA_TZ).date()
     with session_factory() as session:
         open_cases = dict(
             session.execute(

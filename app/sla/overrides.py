@@ -11,7 +11,8 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.sla.calendar import SHANGHAI, WorkingDayCalendar, YearOverrides
+from app.common.clock import CHINA_TZ
+from app.sla.calendar import WorkingDayCalendar, YearOverrides
 from app.sla.models import CalendarDay, CalendarYear
 
 
@@ -66,6 +67,6 @@ class DbOverrides:
 
     def mark_year(self, year: int, entered_by: str, complete: bool = True) -> CalendarYear:
         row = self.session.merge(CalendarYear(year=year, complete=complete, entered_by=entered_by,
-                                              entered_at=datetime.now(SHANGHAI)))
+                                              entered_at=datetime.now(CHINA_TZ)))
         self.session.flush()
         return row

@@ -106,13 +106,13 @@ def register_web(app: Flask) -> None:
 
     @app.template_filter("dt")
     def dt_filter(value, fmt="%Y-%m-%d %H:%M"):
-        from app.sla.calendar import SHANGHAI
+        from app.common.clock import CHINA_TZ
         if value is None:
             return ""
         if getattr(value, "tzinfo", None) is None and hasattr(value, "hour"):
             from datetime import timezone
             value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(SHANGHAI).strftime(fmt) if hasattr(value, "hour") else value.isoformat()
+        return value.astimezone(CHINA_TZ).strftime(fmt) if hasattr(value, "hour") else value.isoformat()
 
     @app.errorhandler(403)
     def forbidden(_e):

@@ -6,23 +6,22 @@ from calendar import monthcalendar
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from app.common.i18n import get_locale as lang
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.auth.service import actor_of
-from app.engine.models import ProcessInstance, ProcessModel
-from app.engine.models import ACTIVE_STATUSES
-from app.sla.view import views as deadline_views
-from app.sla.models import CalendarDay, CalendarYear
+from app.common.clock import china_today as today
+from app.common.i18n import get_locale as lang
+from app.engine.models import ACTIVE_STATUSES, ProcessInstance, ProcessModel
+from app.extensions import db_session
 from app.sla.calendar import package_years
 from app.sla.coverage import SOURCE_LABELS, status_years, year_sources
 from app.sla.entry import enter_day, enter_notice, enter_year_complete
+from app.sla.models import CalendarDay, CalendarYear
 from app.sla.notice import NoticeError, parse_notice
-from app.web import require_groups, t
-from app.common.clock import china_today as today
-from app.extensions import db_session
 from app.sla.overrides import calendar_for as calendar
+from app.sla.view import views as deadline_views
+from app.web import require_groups, t
 
 bp = Blueprint("admin", __name__)
 
@@ -110,6 +109,7 @@ def calendar_admin():
 
 def _recompute() -> int:
     from flask import current_app
+
     from app.engine.recompute import process_calendar_changes
     return process_calendar_changes(current_app.extensions["sscard"].session_factory)
 
@@ -140,7 +140,7 @@ SMS_READERS = ("manager", "outlet_clerk", "window_clerk", "centre_clerk", "admin
 
 @bp.get("/sms")
 def sms_outbox():
-    from app.cards.models import SmsMessage
+    from app.adapters.sms import SmsMessage
     if not current_user.in_group(*SMS_READERS):
         abort(403)
     messages = db_session().scalars(select(SmsMessage).order_by(SmsMessage.id.desc()).limit(200)).all()

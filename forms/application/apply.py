@@ -17,10 +17,12 @@ from forms.fields import (PLEASE_CHOOSE, CheckboxField, DateField, FileField, Ra
                           SelectField, StringField, TextAreaField, YesNoField, make_choices)
 from forms.i18n import T
 from forms.registry import register
-from forms.validators import (MAX_PHOTO_BYTES, NotAfterToday, Photo, Required, Rule,
-                              check_card_number, check_id_number, check_landline, check_mobile,
-                              check_name, check_postcode, guardian_errors, id_birth_date, id_sex,
-                              id_validity_errors, needs_guardian, old_card_errors, today)
+from forms.application.rules import (guardian_errors, id_validity_errors, needs_guardian,
+                                     old_card_errors)
+from forms.photo import MAX_PHOTO_BYTES, Photo
+from forms.validators import (NotAfterToday, Required, Rule, check_card_number, check_id_number,
+                              check_landline, check_mobile, check_name, check_postcode,
+                              id_birth_date, id_sex, today)
 
 MSG_BIRTH_MISMATCH = T("出生日期与公民身份号码中的出生日期（{date}）不一致",
                        "The date of birth differs from the one in the citizen ID number ({date})")

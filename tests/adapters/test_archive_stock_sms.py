@@ -4,13 +4,21 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.cards import stock as card_stock
-from app.cards import archive as card_archive
 import app.adapters as adapters
 from app.adapters.demo import BY_KEY
-from app.cards.demo import ABC_WINDOW, BLANK_CARDS_PER_WINDOW, ICBC, ICBC_WINDOW, luhn_complete
-from app.cards.models import Application, BlankCard, Card, SmsMessage
+from app.adapters.sms import SmsMessage
+from app.cards import archive as card_archive
+from app.cards import stock as card_stock
+from app.cards.demo import (
+    ABC_WINDOW,
+    BLANK_CARDS_PER_WINDOW,
+    ICBC,
+    ICBC_WINDOW,
+    luhn_complete,
+)
+from app.cards.models import BlankCard, Card
 from app.cards.states import BlankCardStatus, CardStatus
+from app.procedures.application.models import Application
 
 LI = BY_KEY["li_minghui"]["id_number"]
 

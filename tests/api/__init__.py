@@ -27,7 +27,8 @@ from app.engine import runtime
 from app.engine.models import HumanTask, ProcessInstance
 from app.engine.repository import deploy_directory
 from app.engine.services import Actor
-from app.sla.calendar import SHANGHAI, WorkingDayCalendar, package_years
+from app.common.clock import CHINA_TZ
+from app.sla.calendar import WorkingDayCalendar, package_years
 from app.sla.overrides import DbOverrides
 from forms.validators import today
 
@@ -225,4 +226,4 @@ def deadline_in(days: int):
     return deadline_datetime(today() + timedelta(days=days))
 
 
-__all__ = ["app", "PHOTO", "SHANGHAI", "STATION_TOKEN"]
+__all__ = ["app", "PHOTO", "CHINA_TZ", "STATION_TOKEN"]

@@ -10,13 +10,30 @@ from sqlalchemy import select, update
 
 from app.auth.models import ApiToken, User
 from app.auth.service import revoke_token
-from app.cards.models import Application, CardJob
+from app.cards.models import CardJob
 from app.engine.models import HumanTask, ProcessInstance
 from app.engine.services import ServiceError, registry
+from app.procedures.application.models import Application
 from app.sla.calendar import deadline_datetime
-from tests.api import (PHOTO, SHANGHAI, STATION_TOKEN, add_user, app, application_json,  # noqa: F401
-                       application_post, bearer, calendar, db, local_today, make_next_year_missing,
-                       missing_year, open_task, start, token, user)
+from tests.api import (  # noqa: F401
+    PHOTO,
+    CHINA_TZ,
+    STATION_TOKEN,
+    add_user,
+    app,
+    application_json,
+    application_post,
+    bearer,
+    calendar,
+    db,
+    local_today,
+    make_next_year_missing,
+    missing_year,
+    open_task,
+    start,
+    token,
+    user,
+)
 
 
 @pytest.fixture
@@ -117,7 +134,7 @@ def test_outlet_case_has_its_statutory_deadline(app, api):
     case = r.get_json()
     with db(app) as s:
         expected = calendar(s).add_working_days(local_today(), 15)
-    deadline = datetime.fromisoformat(case["deadline"]).astimezone(SHANGHAI)
+    deadline = datetime.fromisoformat(case["deadline"]).astimezone(CHINA_TZ)
     assert (deadline.date(), deadline.time()) == (expected, time(23, 59, 59))
     assert case["working_days_left"] == 15
 

@@ -8,14 +8,27 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.cards import jobs as card_jobs
-from app.cards.models import Application, BlankCard, Card, CardJob
+from app.cards.models import BlankCard, Card, CardJob
 from app.engine import runtime
 from app.engine.models import AuditEvent, ProcessInstance
 from app.engine.services import Actor
+from app.procedures.application.models import Application
 from hardware import profile
 from hardware.station import JOB_ID
-from tests.api import (PHOTO, STATION_TOKEN, app, application_json, bearer, complete,  # noqa: F401
-                       db, open_task, open_tasks, person, start, token)
+from tests.api import (  # noqa: F401
+    PHOTO,
+    STATION_TOKEN,
+    app,
+    application_json,
+    bearer,
+    complete,
+    db,
+    open_task,
+    open_tasks,
+    person,
+    start,
+    token,
+)
 
 HANDOVER = {"identity_checked": True, "card_checked": True, "receipt_signed": True,
             "pin_notice_given": True}

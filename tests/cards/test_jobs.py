@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 
 from app.cards import jobs
-from app.cards.models import Application, CardJob
+from app.cards.models import CardJob
 from app.cards.states import JobState
+from app.procedures.application.models import Application
 from tests.cards.helpers import PHOTO
 
 

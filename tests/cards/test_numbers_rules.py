@@ -4,26 +4,28 @@ from datetime import date
 import pytest
 
 from app.cards import numbers, rules
-from app.cards.models import Application, Card
+from app.cards.models import Card
 from app.cards.states import CardStatus
+from app.procedures.application.numbers import next_application_number
+from app.procedures.application.models import Application
 from hardware import profile
 from hardware.errors import ProfileError
 
 
 def test_application_numbers_count_per_day(session):
     d1, d2 = date(2026, 8, 6), date(2026, 8, 7)
-    got = [numbers.next_application_number(session, d1) for _ in range(3)]
+    got = [next_application_number(session, d1) for _ in range(3)]
     assert got == ["SQ202608060001", "SQ202608060002", "SQ202608060003"]
-    assert numbers.next_application_number(session, d2) == "SQ202608070001"
-    assert numbers.next_application_number(session, d1) == "SQ202608060004"
+    assert next_application_number(session, d2) == "SQ202608070001"
+    assert next_application_number(session, d1) == "SQ202608060004"
 
 
 def test_application_numbers_survive_a_rollback_of_others(session):
-    first = numbers.next_application_number(session, date(2026, 8, 6))
+    first = next_application_number(session, date(2026, 8, 6))
     session.commit()
-    numbers.next_application_number(session, date(2026, 8, 6))
+    next_application_number(session, date(2026, 8, 6))
     session.rollback()  # the step failed: its number is given again
-    assert numbers.next_application_number(session, date(2026, 8, 6)) == "SQ202608060002"
+    assert next_application_number(session, date(2026, 8, 6)) == "SQ202608060002"
     assert first == "SQ202608060001"
 
 

@@ -18,7 +18,7 @@ from app.engine.db import make_engine
 from app.engine.functions import script_functions
 from app.engine.models import HumanTask, ProcessInstance
 from app.engine.services import Actor, ServiceError
-from app.sla import SHANGHAI
+from app.common.clock import CHINA_TZ
 from forms.base import TaskForm
 from forms.fields import SelectField, StringField, make_choices
 from forms.i18n import T
@@ -27,7 +27,7 @@ from forms.validators import Required
 BPMN_DIR = Path(__file__).parent / "bpmn"
 
 # Mon 3 March 2025, 10:00 in Fuzhou: a plain working week, no holiday for a month.
-MONDAY = datetime(2025, 3, 3, 10, 0, tzinfo=SHANGHAI)
+MONDAY = datetime(2025, 3, 3, 10, 0, tzinfo=CHINA_TZ)
 
 CLERK = Actor("clerk1", 1, frozenset({"clerks"}), "王小明")
 CLERK2 = Actor("clerk2", 2, frozenset({"clerks", "reviewers"}), "李华")

@@ -15,12 +15,12 @@ from app.engine import runtime
 from app.engine.errors import CaseChanged, TaskAlreadyDone, TaskClaimed
 from app.engine.models import AuditEvent, HumanTask, Incident, ProcessInstance, Timer
 from app.engine.services import ServiceError
-from app.sla import SHANGHAI
+from app.common.clock import CHINA_TZ
 
 from tests.engine.conftest import CLERK, CLERK2, MANAGER, MONDAY, REVIEWER, DomainRecord
 from tests.engine.test_runtime import ENTER
 
-FRIDAY = datetime(2025, 3, 7, 9, tzinfo=SHANGHAI)  # the review's overdue timer is due
+FRIDAY = datetime(2025, 3, 7, 9, tzinfo=CHINA_TZ)  # the review's overdue timer is due
 
 
 def race(*calls, timeout=60):
@@ -151,7 +151,7 @@ def test_two_schedulers_fire_each_of_50_timers_once(pg_db):
     with pg_db.session() as s:
         ids = [runtime.start_instance(s, "engine_test_wait", {"days": 1}, f"W{n}", CLERK,
                                       now=MONDAY).id for n in range(50)]
-    later = datetime(2025, 3, 10, tzinfo=SHANGHAI)
+    later = datetime(2025, 3, 10, tzinfo=CHINA_TZ)
     results = race(lambda: runtime.fire_due_timers(pg_db.Session, later, limit=100),
                    lambda: runtime.fire_due_timers(pg_db.Session, later, limit=100))
     assert all(e is None for _, e in results), results
@@ -171,7 +171,7 @@ def test_steps_on_postgres(pg_db, behaviour):
     """The main paths on PostgreSQL: savepoints, JSON, timestamps with time zone."""
     with pg_db.session() as s:
         inst = runtime.start_instance(s, "engine_test_review", {}, "P1", CLERK, now=MONDAY)
-        assert inst.deadline_at == datetime(2025, 3, 24, 23, 59, 59, tzinfo=SHANGHAI)
+        assert inst.deadline_at == datetime(2025, 3, 24, 23, 59, 59, tzinfo=CHINA_TZ)
         runtime.complete_task(s, pg_db.task(s, inst.id, "enter").id, ENTER, CLERK, now=MONDAY)
         approve = pg_db.task(s, inst.id, "approve")
         runtime.complete_task(s, approve.id, {"decision": "approve"}, REVIEWER, now=MONDAY)

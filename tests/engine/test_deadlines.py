@@ -26,16 +26,17 @@ from app.engine.db import make_engine
 from app.engine.errors import DeadlineNotPaused, DeadlineNotRunning
 from app.engine.models import AuditEvent, HumanTask, Timer
 from app.engine.recompute import process_calendar_changes, recompute_case
-from app.sla import SHANGHAI, DbOverrides, WorkingDayCalendar, deadline_datetime
+from app.common.clock import CHINA_TZ
+from app.sla import DbOverrides, WorkingDayCalendar, deadline_datetime
 from app.sla.entry import enter_day, enter_notice
 from app.engine.models import CalendarChange, CaseDeadline, DeadlinePause
 from app.sla.notice import parse_notice
 from app.sla.view import views
 from tests.cards.helpers import form_for
 from tests.engine.conftest import ADMIN, CLERK, MANAGER
-from tests.processes.conftest import PROCESSES
-from tests.processes.conftest import ADMIN as PLATFORM_ADMIN
-from tests.processes.conftest import Case as OutletCase
+from tests.procedures.application.conftest import PROCESSES
+from tests.procedures.application.conftest import ADMIN as PLATFORM_ADMIN
+from tests.procedures.application.conftest import Case as OutletCase
 
 load_families()  # tables, service operations and forms of every procedure family
 
@@ -46,7 +47,7 @@ FIX_WAIT = "等待申请人：等待申请人补正"  # the reason of the pause 
 
 
 def at(y, m, d, h=10, mi=0, s=0) -> datetime:
-    return datetime(y, m, d, h, mi, s, tzinfo=SHANGHAI)
+    return datetime(y, m, d, h, mi, s, tzinfo=CHINA_TZ)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -374,7 +375,7 @@ REASON = "2027 年节假日安排录入"
 @pytest.fixture
 def outlet(tmp_path):
     """SQLite with the demo data and the real processes/outlet_application.bpmn, as
-    tests/processes/conftest.py prepares it (only that file deployed)."""
+    tests/procedures/application/conftest.py prepares it (only that file deployed)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'outlet.db'}")
     Base.metadata.create_all(engine)
     Session = sessionmaker(engine)

@@ -15,7 +15,7 @@ from app.engine.errors import (CaseChanged, FormInvalid, FourEyesViolation, Inci
 from app.engine.models import (AuditEvent, HumanTask, Incident, ProcessInstance, Timer)
 from app.engine.repository import spec_cache
 from app.engine.services import ServiceError
-from app.sla import SHANGHAI
+from app.common.clock import CHINA_TZ
 
 from tests.engine.conftest import (CLERK, CLERK2, MANAGER, MONDAY, REVIEWER, DomainRecord)
 
@@ -47,16 +47,16 @@ def test_start_creates_case_task_and_deadline(db):
         assert inst.id and inst.status == "running" and inst.lock_version >= 1
         assert inst.process_key == "engine_test_review" and inst.business_key == "SQ-2025-0001"
         # 15 working days from Mon 3 March 2025 = Mon 24 March, end of day in Fuzhou.
-        assert inst.deadline_at == datetime(2025, 3, 24, 23, 59, 59, tzinfo=SHANGHAI)
+        assert inst.deadline_at == datetime(2025, 3, 24, 23, 59, 59, tzinfo=CHINA_TZ)
         assert runtime.working_days_left(inst, MONDAY) == 15
-        assert runtime.working_days_left(inst, datetime(2025, 3, 25, tzinfo=SHANGHAI)) == -1
+        assert runtime.working_days_left(inst, datetime(2025, 3, 25, tzinfo=CHINA_TZ)) == -1
         [task] = s.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id)).all()
         assert (task.task_name, task.title, task.form_key) == ("enter", "Enter application",
                                                                "engine_test_enter")
         assert task.lane == task.group == "clerks" and task.state == "open"
         assert task.assignee_id is None
         # dueWorkingDays=2 -> Wed 5 March 23:59:59 +08:00
-        assert task.due_at == datetime(2025, 3, 5, 23, 59, 59, tzinfo=SHANGHAI)
+        assert task.due_at == datetime(2025, 3, 5, 23, 59, 59, tzinfo=CHINA_TZ)
         assert inst.summary == {"open_tasks": ["Enter application"]}
         assert runtime.task_data(s, task.id) == {"channel": "outlet"}
         assert audit_actions(s, inst.id) == ["start"]
@@ -117,7 +117,7 @@ def test_complete_runs_service_and_routes_to_next_lane(db, behaviour):
         # The review has an overdue timer: 3 working days -> Thu 6 March end of day.
         [timer] = s.scalars(select(Timer).where(Timer.instance_id == inst.id)).all()
         assert timer.task_name == "approve_late" and timer.state == "waiting"
-        assert timer.due_at == datetime(2025, 3, 6, 23, 59, 59, tzinfo=SHANGHAI)
+        assert timer.due_at == datetime(2025, 3, 6, 23, 59, 59, tzinfo=CHINA_TZ)
         assert audit_actions(s, inst.id) == ["start", "complete"]
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "complete")).one()
         assert event.actor == "clerk1" and event.actor_id == 1 and event.task_name == "enter"
@@ -318,7 +318,7 @@ def test_a_due_date_in_a_year_not_entered_is_pending_not_refused(db):
     """The next task's due date needs 2099, which nobody entered: the case starts all the same,
     the task's due date waits for the calendar (待定) instead of being guessed."""
     with db.session() as s:
-        start = datetime(2099, 1, 5, 10, tzinfo=SHANGHAI)
+        start = datetime(2099, 1, 5, 10, tzinfo=CHINA_TZ)
         inst = runtime.start_instance(s, "engine_test_failing", {"ref": "Z9"}, "Z9", CLERK, now=start)
         assert inst.status in ("running", "waiting", "error")
         assert "first:Z9" in s.scalars(select(DomainRecord.label)).all()
@@ -348,16 +348,16 @@ def test_failure_half_way_leaves_the_case_exactly_as_before(db, monkeypatch):
 def test_a_timer_reaching_into_a_year_not_entered_waits_pending(db):
     with db.session() as s:
         inst = runtime.start_instance(s, "engine_test_review", {}, "K1", CLERK,
-                                      now=datetime(2026, 12, 1, 10, tzinfo=SHANGHAI))
+                                      now=datetime(2026, 12, 1, 10, tzinfo=CHINA_TZ))
         enter = db.task(s, inst.id, "enter")
         # The next task's overdue timer (3 working days) reaches into 2027: not entered.
         runtime.complete_task(s, enter.id, ENTER, CLERK,
-                              now=datetime(2026, 12, 30, 11, tzinfo=SHANGHAI))
+                              now=datetime(2026, 12, 30, 11, tzinfo=CHINA_TZ))
         assert db.task(s, inst.id, "enter", state="completed")
         [timer] = s.scalars(select(Timer).where(Timer.instance_id == inst.id)).all()
         assert (timer.state, timer.due_at, timer.pending_year) == ("pending", None, 2027)
         # nothing fires on a guessed date, however late it gets
-        assert runtime.fire_due_timers(db.Session, now=datetime(2027, 6, 1, tzinfo=SHANGHAI)) == 0
+        assert runtime.fire_due_timers(db.Session, now=datetime(2027, 6, 1, tzinfo=CHINA_TZ)) == 0
 
 
 # -- cancel --------------------------------------------------------------------------------------

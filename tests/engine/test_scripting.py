@@ -14,7 +14,8 @@ from SpiffWorkflow.util.task import TaskState
 from app.engine.scripting import (DATE_HELPERS, SandboxedEnvironment, SandboxedScriptEngine,
                                   ScriptCompileError, compile_check)
 from app.engine.functions import make_working_days
-from app.sla import SHANGHAI, WorkingDayCalendar, YearOverrides
+from app.common.clock import CHINA_TZ
+from app.sla import WorkingDayCalendar, YearOverrides
 
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -130,7 +131,7 @@ def _engine(now, calendar=None):
 
 def test_timer_expression_calls_working_days(parser):
     # Mon 2024-09-30 + 1 working day = Tue 2024-10-08 (National Day holiday in between).
-    wf = run(parser, "wait", {"days": 1}, _engine(datetime(2024, 9, 30, 10, tzinfo=SHANGHAI)))
+    wf = run(parser, "wait", {"days": 1}, _engine(datetime(2024, 9, 30, 10, tzinfo=CHINA_TZ)))
     timer = [t for t in wf.get_tasks() if t.task_spec.name == "deadline"][0]
     assert timer.internal_data["event_value"] == "2024-10-08T23:59:59+08:00"
     assert wf.is_completed()  # that moment has passed, so the timer fired
@@ -138,7 +139,7 @@ def test_timer_expression_calls_working_days(parser):
 
 def test_timer_in_the_future_waits(parser):
     far = WorkingDayCalendar({2099: YearOverrides({}, complete=True)})
-    wf = run(parser, "wait", {"days": 3}, _engine(datetime(2099, 1, 1, 9, tzinfo=SHANGHAI), far))
+    wf = run(parser, "wait", {"days": 3}, _engine(datetime(2099, 1, 1, 9, tzinfo=CHINA_TZ), far))
     assert not wf.is_completed()
     [event] = wf.waiting_events()
     assert event.value == "2099-01-06T23:59:59+08:00"  # Thu 1 + Fri 2, Mon 5, Tue 6

@@ -11,7 +11,7 @@ from app.engine import runtime, scheduler
 from app.engine.clock import engine_clock, now as engine_now
 from app.engine.functions import script_functions
 from app.engine.models import AuditEvent, Timer
-from app.sla import SHANGHAI
+from app.common.clock import CHINA_TZ
 
 from tests.engine.conftest import CLERK, MONDAY, REVIEWER
 from tests.engine.test_runtime import to_approve
@@ -31,17 +31,17 @@ def test_working_day_timer_fires_only_when_due(db):
         [timer] = timers(s, inst.id)
         assert (timer.task_name, timer.event_name, timer.state) == ("pause", "Wait working days",
                                                                   "waiting")
-        assert timer.due_at == datetime(2025, 3, 5, 23, 59, 59, tzinfo=SHANGHAI)
+        assert timer.due_at == datetime(2025, 3, 5, 23, 59, 59, tzinfo=CHINA_TZ)
         s.rollback()
         assert runtime.fire_due_timers(db.Session, datetime(2025, 3, 5, 23, 59, 58,
-                                                            tzinfo=SHANGHAI)) == 0
+                                                            tzinfo=CHINA_TZ)) == 0
         assert runtime.fire_due_timers(db.Session, datetime(2025, 3, 6, 0, 0, 1,
-                                                            tzinfo=SHANGHAI)) == 1
-        assert runtime.fire_due_timers(db.Session, datetime(2025, 3, 7, tzinfo=SHANGHAI)) == 0
+                                                            tzinfo=CHINA_TZ)) == 1
+        assert runtime.fire_due_timers(db.Session, datetime(2025, 3, 7, tzinfo=CHINA_TZ)) == 0
         s.rollback()
         [timer] = timers(s, inst.id)
         assert timer.state == "fired"
-        assert timer.fired_at == datetime(2025, 3, 6, 0, 0, 1, tzinfo=SHANGHAI)
+        assert timer.fired_at == datetime(2025, 3, 6, 0, 0, 1, tzinfo=CHINA_TZ)
         inst = db.instance(s, inst.id)
         assert inst.status == "completed"
         # today() ran at the scheduler's now, in Fuzhou.
@@ -55,9 +55,9 @@ def test_timer_skips_public_holidays(db):
     # (1-8 Oct) -> Thu 9 Oct.
     with db.session() as s:
         inst = runtime.start_instance(s, "engine_test_wait", {"days": 2}, "W2", CLERK,
-                                      now=datetime(2025, 9, 29, 9, tzinfo=SHANGHAI))
+                                      now=datetime(2025, 9, 29, 9, tzinfo=CHINA_TZ))
         [timer] = timers(s, inst.id)
-        assert timer.due_at == datetime(2025, 10, 9, 23, 59, 59, tzinfo=SHANGHAI)
+        assert timer.due_at == datetime(2025, 10, 9, 23, 59, 59, tzinfo=CHINA_TZ)
 
 
 def test_boundary_timer_withdraws_the_task_and_escalates(db):
@@ -65,7 +65,7 @@ def test_boundary_timer_withdraws_the_task_and_escalates(db):
         inst = to_approve(db, s)
         approve = db.task(s, inst.id, "approve")
         s.rollback()
-        friday = datetime(2025, 3, 7, 9, tzinfo=SHANGHAI)
+        friday = datetime(2025, 3, 7, 9, tzinfo=CHINA_TZ)
         assert runtime.fire_due_timers(db.Session, friday) == 1
         s.rollback()
         assert db.task(s, inst.id, "approve", state="cancelled").id == approve.id
@@ -86,7 +86,7 @@ def test_completing_in_time_cancels_the_timer(db):
         runtime.complete_task(s, approve.id, {"decision": "approve"}, REVIEWER, now=MONDAY)
         assert [t.state for t in timers(s, inst.id)] == ["cancelled"]
         s.rollback()
-        assert runtime.fire_due_timers(db.Session, datetime(2025, 4, 1, tzinfo=SHANGHAI)) == 0
+        assert runtime.fire_due_timers(db.Session, datetime(2025, 4, 1, tzinfo=CHINA_TZ)) == 0
 
 
 def test_a_late_step_fires_due_timers_on_the_way(db):
@@ -98,7 +98,7 @@ def test_a_late_step_fires_due_timers_on_the_way(db):
         from app.engine.errors import NoMessageReceiver
         with pytest.raises(NoMessageReceiver):
             runtime.send_message(s, "nothing", {}, instance_id=inst.id,
-                                 now=datetime(2025, 3, 7, tzinfo=SHANGHAI))
+                                 now=datetime(2025, 3, 7, tzinfo=CHINA_TZ))
         assert db.instance(s, inst.id).status == "waiting"  # rolled back with the step
         runtime.cancel_instance(s, inst.id, CLERK, now=MONDAY)
         assert [t.state for t in timers(s, inst.id)] == ["cancelled"]
@@ -110,7 +110,7 @@ def test_timer_of_a_cancelled_case_is_not_fired(db):
                                       now=MONDAY)
         runtime.cancel_instance(s, inst.id, CLERK, now=MONDAY)
         s.rollback()
-        assert runtime.fire_due_timers(db.Session, datetime(2026, 1, 1, tzinfo=SHANGHAI)) == 0
+        assert runtime.fire_due_timers(db.Session, datetime(2026, 1, 1, tzinfo=CHINA_TZ)) == 0
 
 
 def test_script_functions_registry(db, no_extra_functions):
@@ -123,7 +123,7 @@ def test_script_functions_registry(db, no_extra_functions):
                                       now=MONDAY)
         # working_days(0) on a working day is today's end: not yet passed at 10:00.
         [timer] = timers(s, inst.id)
-        assert timer.due_at == datetime(2025, 3, 3, 23, 59, 59, tzinfo=SHANGHAI)
+        assert timer.due_at == datetime(2025, 3, 3, 23, 59, 59, tzinfo=CHINA_TZ)
 
 
 def test_engine_clock_is_per_thread_and_restored():

@@ -12,11 +12,12 @@ from wtforms.validators import ValidationError
 
 from forms.i18n import T, get_locale, set_locale, to_text
 from hardware.profile import card_number_check_char
-from forms.validators import (MAX_PHOTO_BYTES, age_on, check_card_number,
-                              check_citizen_id, check_landline, check_mobile, check_name,
-                              check_other_id, check_photo, check_postcode, guardian_errors,
-                              id_birth_date, id_sex, id_validity_errors, load_photo,
-                              needs_guardian, old_card_errors, region_name, today)
+from forms.application.rules import (age_on, guardian_errors, id_validity_errors,
+                                     needs_guardian, old_card_errors)
+from forms.photo import MAX_PHOTO_BYTES, check_photo, load_photo
+from forms.validators import (check_card_number, check_citizen_id, check_landline, check_mobile,
+                              check_name, check_other_id, check_postcode, id_birth_date, id_sex,
+                              region_name, today)
 
 TODAY = today()  # China time, as the forms use
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

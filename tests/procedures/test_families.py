@@ -39,7 +39,7 @@ def test_the_standalone_scheduler_loads_the_same_list(tmp_path):
     """python -m app.scheduler hands the engine's scheduler what loads the families (and wires
     the engine's forms and calendar), then refuses to run without a database."""
     code = ("import app.scheduler as s\n"
-            "s._load()\n"
+            "s.load()\n"
             "from app.engine import ports\n"
             "assert ports.forms().has_form('application.apply')\n"
             "from app.engine.services import registry\n"

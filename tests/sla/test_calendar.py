@@ -8,9 +8,8 @@ from sqlalchemy.orm import Session
 
 from app.database import Base
 from app.engine.functions import make_working_days
-from app.sla import (SHANGHAI, CalendarYearMissing, DbOverrides, InMemoryOverrides,
-                     WorkingDayCalendar, YearOverrides, deadline_datetime,
-                     package_years)
+from app.common.clock import CHINA_TZ
+from app.sla import CalendarYearMissing, DbOverrides, InMemoryOverrides, WorkingDayCalendar, YearOverrides, deadline_datetime, package_years
 from app.sla.models import CalendarDay, CalendarYear
 
 D = date.fromisoformat
@@ -99,7 +98,7 @@ def test_deadline_datetime_is_end_of_day_in_beijing():
 
 
 def test_make_working_days_for_timers():
-    fn = make_working_days(cal, now=lambda: datetime(2025, 1, 20, 9, 30, tzinfo=SHANGHAI))
+    fn = make_working_days(cal, now=lambda: datetime(2025, 1, 20, 9, 30, tzinfo=CHINA_TZ))
     assert fn(15) == "2025-02-14T23:59:59+08:00"
     assert fn(1, "2024-09-30") == "2024-10-08T23:59:59+08:00"
     assert fn(1, D("2024-09-30")) == "2024-10-08T23:59:59+08:00"

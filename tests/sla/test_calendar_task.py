@@ -9,14 +9,14 @@ from sqlalchemy import delete, select
 
 from app.engine import runtime
 from app.engine.models import HumanTask, ProcessInstance
-from app.sla import SHANGHAI
+from app.common.clock import CHINA_TZ
 from app.sla.entry import enter_year_complete
 from app.sla.models import CalendarYear
 from app.sla.operations import calendar_round
 from app.auth.service import actor_of
 from tests.api import app, db, user  # noqa: F401  (fixture)
 
-DEC_1 = datetime(2026, 12, 1, 9, tzinfo=SHANGHAI)
+DEC_1 = datetime(2026, 12, 1, 9, tzinfo=CHINA_TZ)
 TEST_NOTICE_2027 = ("国务院办公厅关于2027年部分节假日安排的通知（测试用虚构数据 / made-up test data）\n"
                     "一、元旦：1月1日（周五）至3日（周日）放假，共3天。\n")
 
@@ -35,7 +35,7 @@ def _calendar_tasks(app) -> list[HumanTask]:
 
 def test_no_task_before_the_warning_period(app):
     _forget_2027(app)
-    calendar_round(app.extensions["sscard"].session_factory, datetime(2026, 10, 1, tzinfo=SHANGHAI))
+    calendar_round(app.extensions["sscard"].session_factory, datetime(2026, 10, 1, tzinfo=CHINA_TZ))
     assert _calendar_tasks(app) == []
 
 

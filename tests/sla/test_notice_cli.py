@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from app.sla.calendar import SHANGHAI, package_years
+from app.common.clock import CHINA_TZ
+from app.sla.calendar import package_years
 from app.sla.coverage import status_years
 from app.sla.notice import parse_notice
 
@@ -130,7 +131,7 @@ def _status(cli) -> dict[int, str]:
 
 
 def test_status_lists_each_year_with_its_source(cli):
-    today = datetime.now(SHANGHAI).date()
+    today = datetime.now(CHINA_TZ).date()
     status = _status(cli)
     assert set(status_years(today)) <= set(status)
     for year in package_years():

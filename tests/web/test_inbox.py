@@ -8,11 +8,23 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.cards.models import Application
 from app.engine.models import HumanTask, ProcessInstance
-from tests.api import (PHOTO, add_user, app, application_json, application_post,  # noqa: F401
-                       calendar, complete, db, deadline_in, local_today, make_next_year_missing,
-                       open_task, start)
+from app.procedures.application.models import Application
+from tests.api import (  # noqa: F401
+    PHOTO,
+    add_user,
+    app,
+    application_json,
+    application_post,
+    calendar,
+    complete,
+    db,
+    deadline_in,
+    local_today,
+    make_next_year_missing,
+    open_task,
+    start,
+)
 
 
 def field_errors(html: str) -> dict[str, list[str]]:

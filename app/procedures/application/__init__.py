@@ -22,7 +22,8 @@ def _demo(session):
 FAMILY = Family(
     name="application", title_zh="申领", title_en="Application",
     bpmn_dir="processes/application",
-    modules=("app.adapters", "app.cards", "app.procedures.application.operations"),
+    modules=("app.procedures.application.models", "app.procedures.application.operations",
+             "forms.application"),
     on_cancel=_cancel,
     case_panel=("panels/application.html", _panel),
     demo_seed=_demo,

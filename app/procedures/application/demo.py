@@ -22,7 +22,7 @@ from app.auth.models import User
 from app.auth.service import actor_of
 from app.engine import runtime
 from app.engine.models import HumanTask, ProcessInstance
-from app.sla import SHANGHAI
+from app.common.clock import CHINA_TZ
 
 
 def _photo() -> str:
@@ -33,7 +33,7 @@ def _photo() -> str:
 
 def _form(key: str, mobile: str) -> dict:
     p = BY_KEY[key]
-    return {"application_date": datetime.now(SHANGHAI).date().isoformat(), "name": p["name"],
+    return {"application_date": datetime.now(CHINA_TZ).date().isoformat(), "name": p["name"],
             "sex": p["sex"], "ethnicity": p["ethnicity"], "photo": _photo(),
             "birth_date": p["birth_date"].isoformat(), "occupation": "职员", "mobile": mobile,
             "id_type": "resident_id", "id_valid_from": "2016-01-01", "id_long_term": True,

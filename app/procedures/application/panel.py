@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.cards.models import Application, Card
-from app.cards.states import APPLICATION_LABELS, CARD_LABELS, FINAL_APPLICATION_STATES, ApplicationStatus
+from app.cards.models import Card
+from app.cards.states import CARD_LABELS
+from app.procedures.application.models import Application
+from app.procedures.application.states import (
+    APPLICATION_LABELS,
+    FINAL_APPLICATION_STATES,
+    ApplicationStatus,
+)
 
 ENDED_WITHOUT_CARD = (ApplicationStatus.REJECTED, ApplicationStatus.CANCELLED)
 

@@ -5,6 +5,6 @@ from app.procedures import Family
 FAMILY = Family(
     name="calendar", title_zh="工作日历", title_en="Calendar",
     bpmn_dir="processes/shared",
-    modules=("app.sla.operations",),
+    modules=("app.sla.operations", "forms.calendar"),
     processes=("calendar_year_entry",),
 )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.cards.models import Application
-from app.cards.states import FINAL_APPLICATION_STATES
 from app.engine.services import Actor, ServiceContext
+from app.procedures.application.models import Application
 from app.procedures.application.operations.intake import finish
+from app.procedures.application.states import FINAL_APPLICATION_STATES
 
 # ------------------------------------------------------------------------------ case cancelled
 

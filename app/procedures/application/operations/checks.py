@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from app.cards import archive as card_archive
 import app.adapters as adapters
-from app.cards.states import CARD_BEING_MADE, ApplicationStatus
+from app.cards import archive as card_archive
+from app.cards.states import CARD_BEING_MADE
 from app.engine.services import ServiceContext, ServiceError, registry
 from app.procedures.application.operations.common import (
     _application,
     _open,
 )
+from app.procedures.application.states import ApplicationStatus
 
 # ------------------------------------------------------------------------------ archive, police
 

@@ -11,12 +11,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.cards import rules
-from app.cards.models import Application, ServicePoint
-from app.cards.states import FINAL_APPLICATION_STATES, ServicePointKind
+from app.common.clock import CHINA_TZ
+from app.cards.models import ServicePoint
+from app.cards.states import ServicePointKind
 from app.engine import clock
 from app.engine.models import CaseDeadline
 from app.engine.services import ServiceContext, ServiceError
+from app.procedures.application.models import Application
+from app.procedures.application.states import FINAL_APPLICATION_STATES
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ def _now() -> datetime:
 
 
 def _today() -> date:
-    return _now().astimezone(rules.CHINA_TZ).date()
+    return _now().astimezone(CHINA_TZ).date()
 
 
 def _application(ctx: ServiceContext, application_id: Any, for_update: bool = False) -> Application:

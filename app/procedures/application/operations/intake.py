@@ -8,22 +8,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.cards import stock as card_stock
+from app.common.clock import CHINA_TZ
 from app.cards import jobs as card_jobs
-from app.cards import rules
-from app.cards.models import Application, ServicePoint
-from app.cards.numbers import next_application_number
-from app.procedures.application.reasons import reason_texts
-from app.cards.states import (
-    CARD_BEING_MADE,
-    FINAL_APPLICATION_STATES,
-    ApplicationStatus,
-    CardStatus,
-    Channel,
-    ServicePointKind,
-)
+from app.cards import stock as card_stock
+from app.cards.models import ServicePoint
+from app.cards.states import CARD_BEING_MADE, CardStatus, ServicePointKind
 from app.engine.models import CaseDeadline
 from app.engine.services import ServiceContext, ServiceError, registry
+from app.procedures.application.models import Application
+from app.procedures.application.numbers import next_application_number
 from app.procedures.application.operations.common import (
     _application,
     _date,
@@ -33,6 +26,12 @@ from app.procedures.application.operations.common import (
     _photo_bytes,
     _window_of,
     log,
+)
+from app.procedures.application.reasons import reason_texts
+from app.procedures.application.states import (
+    FINAL_APPLICATION_STATES,
+    ApplicationStatus,
+    Channel,
 )
 
 # application form field -> Application column (same names unless listed)
@@ -145,7 +144,7 @@ def record_application(
     data = dict(form if form is not None else ctx.data)
     photo_bytes = _photo_bytes(photo) or _photo_bytes(data.get("photo"))
     now = _now()
-    accepted_day = now.astimezone(rules.CHINA_TZ).date()
+    accepted_day = now.astimezone(CHINA_TZ).date()
     app = Application(
         number=next_application_number(session, accepted_day),
         channel=channel,
@@ -197,7 +196,7 @@ def _recorded(app: Application, deadline: CaseDeadline | None) -> dict:
         "id_number": app.id_number_masked,
         "service_point": app.service_point_name,
         "window": app.window,
-        "accepted_on": app.accepted_at.astimezone(rules.CHINA_TZ).date().isoformat(),
+        "accepted_on": app.accepted_at.astimezone(CHINA_TZ).date().isoformat(),
         "deadline": deadline.due_on.isoformat() if deadline and deadline.due_on else None,
         "first_card": app.first_card,
         "consent_stop_old_card": app.consent_stop_old_card,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import app.adapters as adapters
-from app.cards import rules
-from app.cards.states import ApplicationStatus
+from app.common.clock import CHINA_TZ
 from app.engine.services import ServiceContext, ServiceError, registry
 from app.procedures.application.operations.common import (
     _application,
@@ -12,6 +11,7 @@ from app.procedures.application.operations.common import (
     _now,
     _open,
 )
+from app.procedures.application.states import ApplicationStatus
 
 # ------------------------------------------------------------------------------ SMS
 
@@ -42,7 +42,7 @@ def notify_pickup(ctx: ServiceContext, application_id: int) -> dict:
     now = _now()
     app.notified_at = now
     app.status = ApplicationStatus.NOTIFIED
-    local = now.astimezone(rules.CHINA_TZ).date()
+    local = now.astimezone(CHINA_TZ).date()
     deadline = _deadline(ctx)
     on_time = deadline is None or deadline.due_on is None or local <= deadline.due_on
     if not on_time:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.cards import stock as card_stock
 from app.cards import jobs as card_jobs
 from app.cards import rules
+from app.cards import stock as card_stock
 from app.cards.models import Card, CardJob
-from app.cards.states import CARD_BEING_MADE, ApplicationStatus, CardStatus, JobState
+from app.cards.states import CARD_BEING_MADE, CardStatus, JobState
 from app.common.masking import mask_id
 from app.engine.services import ServiceContext, ServiceError, registry
 from app.procedures.application.operations.common import (
@@ -21,7 +21,18 @@ from app.procedures.application.operations.common import (
     _today,
     log,
 )
+from app.procedures.application.models import Application
+from app.procedures.application.states import ApplicationStatus
 from hardware.errors import ProfileError
+
+
+
+@card_jobs.photo_source
+def _applicant_photo(session, job: CardJob) -> bytes | None:
+    """The card face carries the applicant's photo from the application (never kept in the job)."""
+    if job.application_id is None:
+        return None
+    return session.scalar(select(Application.photo).where(Application.id == job.application_id))
 
 # ------------------------------------------------------------------------------ card
 

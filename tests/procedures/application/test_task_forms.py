@@ -7,7 +7,7 @@ import pytest
 import forms
 from forms import set_locale, validate_data
 from forms.registry import get_form
-from tests.processes.steps import HANDOVER, PICKUP_HOLDER, PICKUP_PROXY
+from tests.procedures.application.steps import HANDOVER, PICKUP_HOLDER, PICKUP_PROXY
 
 KEYS = ["application." + k for k in (
     "correct_data", "confirm_old_card_stop", "card_write_failed", "handover",

@@ -9,25 +9,27 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from app.procedures import load_families
 import app.engine.models  # noqa: F401
+from app.adapters.sms import SmsMessage
 from app.cards import jobs
 from app.cards.demo import seed_demo
-from app.cards.models import Application, BlankCard, Card, CardJob, SmsMessage
+from app.cards.models import BlankCard, Card, CardJob
 from app.database import Base
 from app.engine import audit, repository, runtime
 from app.engine.db import make_engine
 from app.engine.models import HumanTask, ProcessInstance, Timer
 from app.engine.services import Actor
-from app.sla import SHANGHAI
+from app.procedures import load_families
+from app.procedures.application.models import Application
+from app.common.clock import CHINA_TZ
 from tests.cards.helpers import form_for, pg_engine  # noqa: F401  (fixture)
 
 load_families()  # tables, service operations and forms of every procedure family
 
-PROCESSES = Path(__file__).resolve().parents[2] / "processes"
+PROCESSES = Path(__file__).resolve().parents[3] / "processes"
 
 # Mon 3 August 2026, 10:00 in Shishi: a plain working month (no public holiday until 25 Sept).
-NOW = datetime(2026, 8, 3, 10, 0, tzinfo=SHANGHAI)
+NOW = datetime(2026, 8, 3, 10, 0, tzinfo=CHINA_TZ)
 
 WINDOW = Actor("window1", 11, frozenset({"window_clerk"}), "柯美华")
 WINDOW2 = Actor("window2", 12, frozenset({"window_clerk"}), "蔡明")

@@ -14,9 +14,10 @@ from app.cards.states import BlankCardStatus, CardStatus
 from app.engine.errors import FormInvalid, NotCandidate
 from app.engine.models import CaseDeadline
 from app.sla.view import views
-from app.sla import SHANGHAI, WorkingDayCalendar, deadline_datetime
-from tests.processes.conftest import MANAGER, NOW, OUTLET, WINDOW
-from tests.processes.steps import (OLD_CARD, PICKUP_HOLDER, PICKUP_PROXY, card_by_number,
+from app.common.clock import CHINA_TZ
+from app.sla import WorkingDayCalendar, deadline_datetime
+from tests.procedures.application.conftest import MANAGER, NOW, OUTLET, WINDOW
+from tests.procedures.application.steps import (OLD_CARD, PICKUP_HOLDER, PICKUP_PROXY, card_by_number,
                                    live_cards, produce_and_hand_over, ssn)
 
 P = "outlet_application"
@@ -86,7 +87,7 @@ def test_happy_path_holder_picks_up(any_case):
     # waiting for the applicant to collect never makes the case overdue
     statutory = CaseDeadline.of(c.s, c.instance.id)
     assert (statutory.state, statutory.met_late) == ("met", False)
-    assert statutory.met_on == c.now.astimezone(SHANGHAI).date()
+    assert statutory.met_on == c.now.astimezone(CHINA_TZ).date()
     assert c.instance.deadline_at is None
     with c.Session() as s:
         [view] = views(s, [c.instance.id], WorkingDayCalendar(), date(2026, 12, 1))[c.instance.id]
@@ -178,7 +179,7 @@ def test_deadline_passes_before_the_card_is_at_the_outlet(any_case):
 def test_card_at_the_outlet_on_the_last_day_is_in_time(case):
     c = case(P)
     to_production(c, "huang_lihua")
-    c.now = datetime(2026, 8, 24, 16, 0, tzinfo=SHANGHAI)
+    c.now = datetime(2026, 8, 24, 16, 0, tzinfo=CHINA_TZ)
     c.complete("produce_card", {"card_inserted": True}, WINDOW)
     c.station(ok=True)
     c.complete("send_to_outlet", {"card_checked": True}, WINDOW)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.adapters.demo import BY_KEY
 from app.cards.models import Card
 from app.cards.states import LIVE_CARD_STATES
-from tests.processes.conftest import OUTLET, WINDOW
+from tests.procedures.application.conftest import OUTLET, WINDOW
 
 HANDOVER = {"identity_checked": True, "card_checked": True, "receipt_signed": True,
             "pin_notice_given": True}

@@ -13,8 +13,8 @@ from app.cards.states import BlankCardStatus, CardStatus
 from app.engine.errors import FormInvalid, NotCandidate
 from hardware import profile
 from tests.cards.helpers import PHOTO
-from tests.processes.conftest import NOW, OUTLET, WINDOW2
-from tests.processes.steps import (HANDOVER, OLD_CARD, card_by_number, live_cards,
+from tests.procedures.application.conftest import NOW, OUTLET, WINDOW2
+from tests.procedures.application.steps import (HANDOVER, OLD_CARD, card_by_number, live_cards,
                                    produce_and_hand_over, ssn)
 
 P = "instant_issuance"

@@ -9,12 +9,13 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.cards import stock as card_stock
 import app.adapters as adapters
 from app.cards import jobs
-from app.cards.models import Application, BlankCard, Card, CardJob
+from app.cards import stock as card_stock
+from app.cards.models import BlankCard, Card, CardJob
 from app.cards.states import BlankCardStatus, CardStatus
 from app.engine.services import Actor, ServiceError, registry
+from app.procedures.application.models import Application
 from tests.cards.helpers import PHOTO, ctx, form_for
 
 OPERATIONS = {

@@ -74,17 +74,20 @@ def recompute_case(session: Session, instance_id: int, reason: str,
                 HumanTask.due_working_days.is_not(None))):
             before = row.due_at
             if set_task_due(row, cal):
+                old, new = _day(before), _day(row.due_at)
                 lines.append(("task", row.task_name,
-                              f"任务“{row.title}”到期日由 {_day(before)} 调整为 {_day(row.due_at)}：{reason}"))
+                              f"任务“{row.title}”到期日由 {old} 调整为 {new}：{reason}",
+                              f"Task “{row.title}” now due {new} instead of {old}: {reason}"))
         for change in settle_deadlines(case, recalculate_timers=True):
             lines.append(("deadline", change.name,
-                          f"{change.title}由 {change.old} 调整为 {change.new}：{reason}"))
+                          f"{change.title}由 {change.old} 调整为 {change.new}：{reason}",
+                          f"{change.title} moved from {change.old} to {change.new}: {reason}"))
         finish_step(case, CALENDAR)
-        for kind, name, text in lines:
+        for kind, name, zh, en in lines:
             audit.record(session, "deadline", CALENDAR, instance_id=instance_id,
                          task_name=name if kind == "task" else None,
                          deadline=name if kind == "deadline" else None,
-                         reason=reason, text_zh=text)
+                         reason=reason, text_zh=zh, text_en=en)
         return bool(lines)
 
 

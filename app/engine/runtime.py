@@ -332,13 +332,16 @@ def _clock_step(session, instance_id, actor, now, name, reason) -> list[str]:
         changes = settle_deadlines(case)
         finish_step(case)
         for row in rows:
-            text = (f"计时暂停（{row.title}）：{reason}" if reason is not None
-                    else f"恢复计时（{row.title}）")
+            if reason is not None:
+                zh, en = f"计时暂停（{row.title}）：{reason}", f"Clock paused ({row.title}): {reason}"
+            else:
+                zh, en = f"恢复计时（{row.title}）", f"Clock resumed ({row.title})"
             moved = [c for c in changes if c.name == row.name]
             if reason is None and moved:
-                text += f"：{row.title}由 {moved[-1].old} 调整为 {moved[-1].new}"
+                zh += f"：{row.title}由 {moved[-1].old} 调整为 {moved[-1].new}"
+                en += f": {row.title} moved from {moved[-1].old} to {moved[-1].new}"
             audit.record(session, "deadline", actor, instance_id=instance.id,
-                         deadline=row.name, reason=reason, text_zh=text)
+                         deadline=row.name, reason=reason, text_zh=zh, text_en=en)
     return [row.name for row in rows]
 
 

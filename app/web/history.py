@@ -94,7 +94,7 @@ def _extra(event: AuditEvent, lang: int) -> str:
     if event.action == "cancel":
         return str(d.get("reason") or ("未填写原因", "no reason given")[lang])
     if event.action == "deadline":
-        return str(d.get("text_zh") or "")
+        return str((d.get("text_en") if lang else None) or d.get("text_zh") or "")
     return ""
 
 

@@ -97,10 +97,10 @@ def open_tasks(s, iid: int) -> list[str]:
         HumanTask.instance_id == iid, HumanTask.state == "open")))
 
 
-def history(s, iid: int) -> list[str]:
+def history(s, iid: int, lang: str = "zh") -> list[str]:
     """The case's deadline history lines (AuditEvent action "deadline"), oldest first."""
     s.rollback()
-    return [e.detail["text_zh"] for e in audit.trail(s, iid) if e.action == "deadline"]
+    return [e.detail[f"text_{lang}"] for e in audit.trail(s, iid) if e.action == "deadline"]
 
 
 def view_states(s, iid: int, today: date) -> dict[str, str]:
@@ -266,6 +266,9 @@ def test_clerk_suspends_and_resumes_the_deadline_with_a_reason(ddb):
         assert history(s, iid) == [
             "计时暂停（办理时限）：补正材料：缺少户口簿",
             "恢复计时（办理时限）：办理时限由 计时暂停 调整为 2025-03-11"]
+        assert history(s, iid, "en") == [
+            "Clock paused (办理时限): 补正材料：缺少户口簿",
+            "Clock resumed (办理时限): 办理时限 moved from 计时暂停 to 2025-03-11"]
         trail = [e for e in audit.trail(s, iid) if e.action == "deadline"]
         assert [(e.actor, e.detail["deadline"], e.detail["reason"]) for e in trail] == [
             ("clerk1", "handle", "补正材料：缺少户口簿"), ("clerk1", "handle", None)]
@@ -326,6 +329,8 @@ def test_a_corrected_day_moves_only_the_deadlines_after_it(ddb):
         assert handle_timer(s, later).due_at == deadline_datetime(date(2025, 3, 14))
         assert history(s, early) == []
         assert history(s, later) == ["办理时限由 2025-03-13 调整为 2025-03-14：2025-03-11 调整为休息日"]
+        assert history(s, later, "en") == [
+            "办理时限 moved from 2025-03-13 to 2025-03-14: 2025-03-11 调整为休息日"]
         change = s.get(CalendarChange, change.id, populate_existing=True)
         assert change.processed_at is not None and change.cases_changed == 1
 

@@ -5,15 +5,17 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-# One demo account per role (username, display name, groups, organisation).
+# One demo account per role, and a clerk of the second bank window (username, display name,
+# groups, organisation, office: a ServicePoint code of app.cards.demo).
 DEMO_USERS = [
-    ("window", "窗口经办 陈敏", ["window_clerk"], "工商银行石狮支行制卡窗口"),
-    ("outlet", "网点经办 黄丽", ["outlet_clerk"], "宝盖镇代办网点"),
-    ("centre", "中心经办 王强", ["centre_clerk"], "石狮市社保卡中心"),
-    ("reviewer", "复核 林芳", ["reviewer"], "石狮市社保卡中心"),
-    ("manager", "科长 张伟", ["manager"], "石狮市人社局"),
-    ("analyst", "流程分析 李娜", ["process_analyst"], "石狮市人社局"),
-    ("admin", "系统管理员", ["administrator"], "石狮市人社局"),
+    ("window", "窗口经办 陈敏", ["window_clerk"], "工商银行石狮支行制卡窗口", "ICBC-SS"),
+    ("window_abc", "窗口经办 郑华", ["window_clerk"], "农业银行石狮支行制卡窗口", "ABC-SS"),
+    ("outlet", "网点经办 黄丽", ["outlet_clerk"], "宝盖镇代办网点", "BAOGAI"),
+    ("centre", "中心经办 王强", ["centre_clerk"], "石狮市社保卡中心", "SS-CENTRE"),
+    ("reviewer", "复核 林芳", ["reviewer"], "石狮市社保卡中心", "SS-CENTRE"),
+    ("manager", "科长 张伟", ["manager"], "石狮市人社局", "SS-CENTRE"),
+    ("analyst", "流程分析 李娜", ["process_analyst"], "石狮市人社局", "SS-CENTRE"),
+    ("admin", "系统管理员", ["administrator"], "石狮市人社局", "SS-CENTRE"),
 ]
 DEMO_PASSWORD = "demo1234"
 
@@ -27,9 +29,12 @@ def seed_demo_users(session) -> list[tuple[str, str]]:
     from app.auth.service import create_user, ensure_groups
     ensure_groups(session)
     created = []
-    for username, name, groups, org in DEMO_USERS:
-        if session.scalar(select(User).where(User.username == username)) is None:
-            create_user(session, username, DEMO_PASSWORD, groups, name, org)
+    for username, name, groups, org, office in DEMO_USERS:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            create_user(session, username, DEMO_PASSWORD, groups, name, org, office)
+        elif user.office is None:  # accounts made before offices existed
+            user.office = office
         created.append((username, name))
     return created
 

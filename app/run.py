@@ -69,8 +69,8 @@ def main() -> int:
 
     print("\n社会保障卡制发平台 Social security card platform")
     print(f"  http://127.0.0.1:{port}/   (演示账号 demo accounts, password {DEMO_PASSWORD})")
-    for username, name, groups, org in DEMO_USERS:
-        print(f"    {username:9s} {name}  [{', '.join(groups)}]  {org}")
+    for username, name, groups, org, _office in DEMO_USERS:
+        print(f"    {username:10s} {name}  [{', '.join(groups)}]  {org}")
     print("  card station: window-1 on reader 'Virtual PCD 00 00' (virtual blank cards)\n", flush=True)
 
     from waitress import serve

@@ -48,7 +48,10 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(64), default="")
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    organisation: Mapped[str] = mapped_column(String(128), default="")  # window/outlet/centre
+    organisation: Mapped[str] = mapped_column(String(128), default="")  # its name, for pages
+    # the office the user works at (ServicePoint.code: a window, an outlet, a card centre);
+    # the data they see belongs to it (app.cases.access)
+    office: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     groups: Mapped[list[Group]] = relationship(secondary=user_group, lazy="selectin")
 

@@ -28,12 +28,14 @@ def ensure_groups(session: Session) -> dict[str, Group]:
 
 
 def create_user(session: Session, username: str, password: str, groups: list[str],
-                display_name: str = "", organisation: str = "") -> User:
+                display_name: str = "", organisation: str = "",
+                office: str | None = None) -> User:
     all_groups = ensure_groups(session)
     unknown = set(groups) - set(all_groups)
     if unknown:
         raise ValueError(f"unknown groups: {sorted(unknown)}")
-    user = User(username=username, display_name=display_name or username, organisation=organisation)
+    user = User(username=username, display_name=display_name or username,
+                organisation=organisation, office=office)
     user.set_password(password)
     user.groups = [all_groups[g] for g in groups]
     session.add(user)
@@ -68,4 +70,5 @@ def revoke_token(session: Session, user: User, token_id: int) -> bool:
 
 def actor_of(user: User) -> Actor:
     return Actor(username=user.username, user_id=user.id, groups=user.group_names,
+                 office=user.office,
                  display_name=user.display_name)

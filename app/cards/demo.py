@@ -20,6 +20,7 @@ ABC = "中国农业银行石狮支行"
 ICBC_WINDOW = "ICBC-SS"
 ABC_WINDOW = "ABC-SS"
 OUTLET = "BAOGAI"
+CENTRE = "SS-CENTRE"
 
 SERVICE_POINTS = [
     {"code": ICBC_WINDOW, "name": "工商银行石狮支行制卡窗口", "kind": ServicePointKind.WINDOW,
@@ -28,6 +29,7 @@ SERVICE_POINTS = [
      "bank": ABC},
     {"code": OUTLET, "name": "宝盖镇代办网点", "kind": ServicePointKind.OUTLET,
      "window_code": ICBC_WINDOW},
+    {"code": CENTRE, "name": "石狮市社会保障卡服务中心", "kind": ServicePointKind.CENTRE},
 ]
 
 BLANK_CARDS_PER_WINDOW = 20

@@ -64,3 +64,4 @@ FINAL_JOB_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED
 class ServicePointKind(StrEnum):
     WINDOW = "window"  # 制发卡服务窗口 at a partner bank
     OUTLET = "outlet"  # 代办网点 of a town or street office
+    CENTRE = "centre"  # 社保卡服务中心 of a region: supervises the windows and outlets there

@@ -83,6 +83,9 @@ class ProcessInstance(Base):
     summary: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
     started_by: Mapped[str | None] = mapped_column(String(150))
+    # the office the case belongs to (代办机构: a window, an outlet, a centre), an opaque code
+    # to the engine: the starter's office; who may see it is app.cases.access's rule
+    office: Mapped[str | None] = mapped_column(String(32), index=True)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)  # 法定时限

@@ -90,6 +90,7 @@ def start_instance(session: Session, process_key: str, data: dict | None,
         instance = ProcessInstance(model_id=model.model_id, process_key=model.key,
                                    business_key=business_key, status=RUNNING, state="{}",
                                    summary={}, started_at=moment, started_by=actor.username,
+                                   office=actor.office,
                                    call_bindings=bindings or None)
         session.add(instance)
         session.flush()  # the id, for service operations and rows

@@ -26,6 +26,7 @@ class Actor:
     user_id: int | None = None
     groups: frozenset[str] = frozenset()
     display_name: str = ""
+    office: str | None = None  # the user's office code (cases they start belong to it)
 
     @classmethod
     def system(cls, name: str = "system") -> "Actor":

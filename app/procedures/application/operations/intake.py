@@ -59,14 +59,17 @@ _FORM_TEXT = (
 
 
 def _service_point(ctx: ServiceContext, channel: str, code: str | None) -> ServicePoint:
-    """The place that accepted the application: ``code`` if given; else the service point whose
-    code is one of the clerk's groups (e.g. a clerk in groups ``window_clerk`` and ``ICBC-SS``);
+    """The place that accepted the application: ``code`` if given; else the clerk's office; else
+    the service point whose code is one of the clerk's groups (e.g. a clerk in groups ``window_clerk`` and ``ICBC-SS``);
     else the first active one of the channel's kind (single-window installations, the demo)."""
     session = ctx.session
     kind = ServicePointKind.WINDOW if channel == Channel.WINDOW else ServicePointKind.OUTLET
     query = select(ServicePoint).where(ServicePoint.kind == kind, ServicePoint.active.is_(True))
     if code:
         point = session.scalars(select(ServicePoint).where(ServicePoint.code == code)).first()
+    elif ctx.actor.office and (own := session.scalars(query.where(
+            ServicePoint.code == ctx.actor.office)).first()) is not None:
+        point = own  # the clerk's own office
     else:
         point = (
             session.scalars(

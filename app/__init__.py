@@ -11,6 +11,7 @@ from . import config as config_module
 from .database import make_session_factory, scoped
 from .engine.db import make_engine
 from .extensions import csrf, db_session, login_manager  # noqa: F401  (db_session: re-exported)
+from .urls import register_converters
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +31,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(config_module.load(overrides))
     platform = Platform(app)
     app.extensions["sscard"] = platform
+    register_converters(app)  # <int:...> bounded to 64-bit ids, before any blueprint's rules
 
     csrf.init_app(app)
+    from .security_headers import init_app as init_security_headers
+    init_security_headers(app)  # CSP and co. on every response; Secure cookie over HTTPS
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from app.auth.models import User
-        return platform.session.get(User, int(user_id))
+    # a session cookie signs in only while its server-side record is live (app.auth.sessions)
+    from app.auth.sessions import load_user
+    login_manager.user_loader(load_user)
 
     @app.before_request
     def choose_locale():
@@ -62,6 +65,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from app.web import register_web
     register_web(app)
+    from app.api.errors import register_routing_errors
+    register_routing_errors(app)  # an unknown /api/ URL (e.g. an id beyond 64 bits) answers JSON
 
     from app.cli import register_cli
     register_cli(app)

@@ -205,3 +205,27 @@ def register_cli(app: Flask) -> None:
         token.revoked_at = utcnow()
         session.commit()
         click.echo(f"token {token_id} revoked")
+
+    @app.cli.command("deactivate-user")
+    @click.argument("username")
+    def deactivate_user_cmd(username):
+        """Deactivate USERNAME 停用账号: their open sessions end at once, their API tokens stop."""
+        from app.auth.models import User
+        from app.auth.service import deactivate_user
+        session = _session()
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no user {username}")
+        ended = deactivate_user(session, user)
+        session.commit()
+        click.echo(f"user {username} deactivated; {ended} session(s) ended")
+
+    @app.cli.command("unlock-user")
+    @click.argument("username")
+    def unlock_user_cmd(username):
+        """End the sign-in lockout of USERNAME 解除登录锁定 (after too many wrong passwords)."""
+        from app.auth.throttle import unlock
+        session = _session()
+        n = unlock(session, username)
+        session.commit()
+        click.echo(f"{username}: {'unlocked' if n else 'was not locked'}")

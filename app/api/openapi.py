@@ -48,11 +48,18 @@ SPEC = {
     "paths": {
         "/api/v1/process-models": {"get": _op("Deployed procedures (latest versions)", {"200": {"description": "Models"}})},
         "/api/v1/process-instances": {"post": _op(
-            "Start a procedure", {"201": _INST, "400": _ERR, "403": _ERR},
+            "Start a procedure (start data: field names are identifiers that are no script function, "
+            "builtin or keyword; JSON values at most 8 levels deep, 64 KiB in all)",
+            {"201": _INST, "400": _ERR, "403": _ERR, "409": _ERR, "422": _ERR},
             body={"type": "object", "required": ["process"], "properties": {
-                "process": {"type": "string"}, "data": {"type": "object"}, "business_key": {"type": "string"}}})},
-        "/api/v1/process-instances/{id}": {"get": _op("A case: status, open tasks, deadline, history",
-                                                      {"200": _INST, "404": _ERR}, params=[_ID("id")])},
+                "process": {"type": "string"}, "data": {"type": "object"},
+                "business_key": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$",
+                                 "description": "unique per procedure; left out, the platform assigns it"}}})},
+        "/api/v1/process-instances/{id}": {"get": _op(
+            "A case: status, open tasks, deadline, history (personal data masked)",
+            {"200": _INST, "403": _ERR, "404": _ERR}, params=[_ID("id"), {
+                "name": "full", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]},
+                "description": "1: unmasked personal data, administrators only; recorded in the audit trail"}])},
         "/api/v1/tasks": {"get": _op("My tasks or my groups' unclaimed tasks", {"200": {"description": "Tasks"}}, params=[
             {"name": "scope", "in": "query", "schema": {"type": "string", "enum": ["mine", "group"]}},
             {"name": "process", "in": "query", "schema": {"type": "string"}},

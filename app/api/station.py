@@ -1,7 +1,7 @@
 """Card station endpoints 制卡工作站接口 (hardware/PROTOCOL.md): claim, progress, result."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from hardware.protocol import API, JOB_FINISHED_MESSAGE
 
@@ -10,12 +10,17 @@ from app.engine import runtime
 from app.engine.errors import NoMessageReceiver
 from app.engine.services import Actor
 from app.extensions import db_session
+from app.common.ids import parse_id
+from app.permissions import station
 
+from . import errors
 from .auth import api_error, require_station
+from .errors import json_body, json_object
 
 bp = Blueprint("station_api", __name__, url_prefix=API)
 csrf.exempt(bp)
 bp.before_request(require_station)
+errors.register(bp)
 
 
 def station_window(station: str) -> str | None:
@@ -25,17 +30,18 @@ def station_window(station: str) -> str | None:
 
 
 def _kinds() -> list[str] | None:
-    kinds = (request.get_json(silent=True) or {}).get("kinds")
+    kinds = (json_object() or {}).get("kinds")
     return [str(k) for k in kinds][:10] if isinstance(kinds, list) else None
 
 
 def _station() -> str:
-    body = request.get_json(silent=True) or {}
+    body = json_object() or {}
     station = str(body.get("station") or "").strip()[:64]
     return station
 
 
 @bp.post("/jobs/claim")
+@station
 def claim():
     from app.cards.jobs import claim_next_job, job_payload
     station = _station()
@@ -52,30 +58,35 @@ def claim():
 
 
 @bp.post("/jobs/<job_id>/progress")
+@station
 def progress(job_id):
     from app.cards.jobs import find_job, record_progress
     session = db_session()
-    job = find_job(session, job_id)
+    job = find_job(session, job_id) if parse_id(job_id) is not None else None
     if job is None:
         return api_error(404, "not_found", "无此制卡任务", "No such card job")
     if job.state == "cancelled":
         return api_error(409, "cancelled", "制卡任务已取消", "The card job was cancelled")
-    body = request.get_json(silent=True) or {}
+    body = json_body()
+    if body is not None and not isinstance(body, dict):
+        return api_error(400, "bad_request", "请求体应为 JSON 对象", "The body must be a JSON object")
+    body = body or {}
     record_progress(session, job, str(body.get("state", ""))[:32], str(body.get("detail", ""))[:500])
     session.commit()
     return jsonify(ok=True)
 
 
 @bp.post("/jobs/<job_id>/result")
+@station
 def result(job_id):
     """Store the first result per job attempt and wake the case waiting for it (idempotent)."""
     from app.cards.jobs import find_job, record_result
     session = db_session()
-    job = find_job(session, job_id)
-    body = request.get_json(silent=True)
+    job = find_job(session, job_id) if parse_id(job_id) is not None else None
+    body = json_object()
     if job is None:
         return api_error(404, "not_found", "无此制卡任务", "No such card job")
-    if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):
+    if body is None or not isinstance(body.get("ok"), bool):
         return api_error(400, "bad_request", "结果格式错误", "Malformed result")
     if job.state == "cancelled":
         return api_error(409, "cancelled", "制卡任务已取消", "The card job was cancelled")

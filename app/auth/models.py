@@ -1,16 +1,17 @@
-"""Users, groups (= roles = BPMN lanes) and API tokens."""
+"""Users, groups (= roles = BPMN lanes), API tokens, sign-in sessions and sign-in attempts."""
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table, Text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.common.clock import utcnow
 from app.database import Base
+from app.engine.db import UtcDateTime
 
 # Demo roles of the platform; each is a group, and a BPMN lane of that name sends tasks to it.
 GROUPS = {
@@ -72,6 +73,14 @@ class User(Base):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    @staticmethod
+    def check_no_password(password: str) -> bool:
+        """The same work as :meth:`check_password` for a user who does not exist (or is
+        deactivated): a dummy hash is verified, so an unknown user name is not answered faster
+        than a known one (no timing oracle of user names). Always False."""
+        check_password_hash(_dummy_hash(), password)
+        return False
+
     @property
     def group_names(self) -> frozenset[str]:
         return frozenset(g.name for g in self.groups)
@@ -102,3 +111,69 @@ class ApiToken(Base):
     @staticmethod
     def new_secret() -> str:
         return "sst_" + secrets.token_urlsafe(32)
+
+
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password made with the method real passwords get (werkzeug's
+    default), once per process."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+    return _DUMMY_HASH
+
+
+class UserSession(Base):
+    """A sign-in session 登录会话 of the pages, kept on the server so it can be ended there.
+
+    The browser's (signed) Flask session holds a random secret; only its SHA-256 is stored, as
+    ``id``. A session is live while ``revoked_at`` is empty, the user is active and it was seen
+    within the idle timeout: sign-out, deactivation and a password change set ``revoked_at``, so
+    a copied or replayed cookie stops working at once. ``last_seen_at`` is written at most every
+    few minutes, not on every request.
+    """
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the cookie's secret
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    user_agent: Mapped[str] = mapped_column(String(256), default="")
+    ip: Mapped[str] = mapped_column(String(45), default="")
+
+    @staticmethod
+    def hash(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @staticmethod
+    def new_secret() -> str:
+        return secrets.token_urlsafe(32)
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt on the login page 登录尝试 (the lockout's memory, in the database so
+    every web process sees it; also a record of who tried what from where).
+
+    ``username`` is the name as typed (trimmed, lower case), whether or not such a user exists:
+    unknown names are throttled like known ones, so a lockout tells nothing about who exists.
+    ``outcome``: ``ok``, ``failed`` (wrong name or password) or ``refused`` (tried during a
+    lockout; not counted as a failure). The failure that reaches the limit carries the end of
+    the lockout it starts: ``user_locked_until`` for the user name, ``ip_locked_until`` for the
+    address. Failures before a lockout or a successful sign-in no longer count.
+    """
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_username_at", "username", "at"),
+        Index("ix_login_attempt_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    outcome: Mapped[str] = mapped_column(String(16))
+    user_locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ip_locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

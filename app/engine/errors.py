@@ -226,3 +226,79 @@ class DeadlineNotPaused(EngineError):
         what = f"“{title or name}”" if name else ""
         super().__init__(f"时限{what}未暂停，无需恢复计时",
                          f"The deadline {title or name or ''} is not paused")
+
+
+# -- scripts over their budget, task data that is not JSON -----------------------------------------
+
+def _amount(value: float) -> str:
+    """1.0 -> "1", 0.3 -> "0.3", 1500000 -> "1,500,000"."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:g}"
+    return f"{int(value):,}"
+
+
+class ScriptLimitExceeded(EngineError):
+    """A BPMN script, condition or timer expression was stopped by its budget
+    (:mod:`app.engine.scripting`): too long, too much memory, a too large value or too deep a
+    recursion. A script task or gateway stops in an incident, its data as it was before the
+    script; a timer expression refuses the step. ``line``: where it was stopped (or None)."""
+    kind = "invalid"
+
+    def __init__(self, message_zh: str, message_en: str):
+        self.line: int | None = None
+        super().__init__(message_zh, message_en)
+
+
+class ScriptTimeExceeded(ScriptLimitExceeded):
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        s = _amount(seconds)
+        super().__init__(f"脚本运行超过时间预算（{s} 秒），已中止",
+                         f"The script exceeded its time budget ({s} s) and was stopped")
+
+
+class ScriptMemoryExceeded(ScriptLimitExceeded):
+    def __init__(self, megabytes: int):
+        self.megabytes = megabytes
+        super().__init__(f"脚本占用内存超过预算（{megabytes} MB），已中止",
+                         f"The script exceeded its memory budget ({megabytes} MB) and was stopped")
+
+
+class ScriptValueTooLarge(ScriptLimitExceeded):
+    """The script was about to build a value over the size limit (nothing was allocated)."""
+
+    _WHAT = {"items": ("文本或列表", "text or list", "个字符或元素", "characters or items"),
+             "bits": ("整数", "integer", "位二进制", "bits")}
+
+    def __init__(self, size: int, limit: int, unit: str = "items", *, at_least: bool = False):
+        self.size, self.limit, self.unit = size, limit, unit
+        what_zh, what_en, unit_zh, unit_en = self._WHAT[unit]
+        if at_least:  # counted up to the limit only
+            zh = f"超过上限 {_amount(limit)} {unit_zh}"
+            en = f"over the limit of {_amount(limit)} {unit_en}"
+        else:
+            amount = _amount(size) if size < 10 ** 30 else f"{size:.3g}"
+            zh = f"约 {amount} {unit_zh}，上限 {_amount(limit)}"
+            en = f"about {amount} {unit_en}, limit {_amount(limit)}"
+        super().__init__(f"脚本要生成的{what_zh}过大（{zh}），已中止",
+                         f"The script tried to build a too large {what_en} ({en}) and was stopped")
+
+
+class ScriptTooDeep(ScriptLimitExceeded):
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(f"脚本函数调用嵌套超过 {limit} 层（递归过深），已中止",
+                         f"The script's function calls nested more than {limit} levels deep "
+                         f"(runaway recursion) and it was stopped")
+
+
+class TaskDataNotJson(EngineError):
+    """Task data that cannot be stored as JSON (a set, bytes, an integer beyond ±2^63, NaN, a
+    circular structure...). From a script or a service result: the task stops in an incident
+    and its data stays as it was. ``path`` names the value (``tags``, ``order['lines'][0]``)."""
+    kind = "invalid"
+
+    def __init__(self, path: str, reason_zh: str, reason_en: str):
+        self.path = path
+        self.reason_zh, self.reason_en = reason_zh, reason_en
+        super().__init__(f"任务数据“{path}”{reason_zh}", f"Task data '{path}' {reason_en}")

@@ -180,6 +180,14 @@ def _messages(task, exc: BaseException) -> tuple[str, str, str | None]:
     if isinstance(exc, ServiceError):
         return exc.message_zh, exc.message_en, exc.code
     title = props.title(task.task_spec)
+    # A script over its budget, task data that is not JSON...: the engine's own bilingual
+    # words (SpiffWorkflow wraps them into "Error evaluating expression ...").
+    readable = find_cause(exc, (EngineError,))
+    if readable is not None:
+        line = getattr(readable, "line", None) or getattr(exc, "line_number", None) or None
+        zh_at, en_at = (f"（第 {line} 行）", f" (line {line})") if line else ("", "")
+        return (f"步骤“{title}”执行失败：{readable.message_zh}{zh_at}",
+                f"Step '{title}' failed: {readable.message_en}{en_at}", None)
     text = f"{type(exc).__name__}: {exc}"
     return f"步骤“{title}”执行失败：{text}", f"Step '{title}' failed: {text}", None
 

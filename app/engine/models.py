@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -23,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.common.clock import utcnow
-from app.database import Base
+from app.database import Base, sql_in
 from app.engine.db import UtcDateTime
 from app.engine.errors import AuditImmutable
 
@@ -44,7 +45,16 @@ TIMER_PENDING = "pending"
 INCIDENT_OPEN, INCIDENT_RESOLVED = "open", "resolved"
 
 AUDIT_ACTIONS = ("start", "complete", "claim", "release", "reassign", "timer", "message",
-                 "incident", "retry", "deploy", "cancel", "deadline")
+                 "incident", "retry", "deploy", "cancel", "deadline",
+                 # four eyes on model versions (app.engine.review): a new version of a deployed
+                 # process submitted as a draft, approved (then "deploy"), or rejected
+                 "model_submit", "model_approve", "model_reject",
+                 # an administrator viewed a case's personal data unmasked (API ?full=1)
+                 "view_full_data")
+
+# Model draft states (流程模型草稿, app.engine.review)
+DRAFT_PENDING, DRAFT_APPROVED, DRAFT_REJECTED = "draft", "approved", "rejected"
+DRAFT_STATES = (DRAFT_PENDING, DRAFT_APPROVED, DRAFT_REJECTED)
 
 
 class ProcessModel(Base):
@@ -65,6 +75,43 @@ class ProcessModel(Base):
 
     def __repr__(self) -> str:
         return f"<ProcessModel {self.key} v{self.version}>"
+
+
+class ProcessModelDraft(Base):
+    """A new version of a deployed process awaiting a second person's review (待复核的流程模型):
+    validated at upload, deployed only when another reviewer approves it (四眼原则)."""
+    __tablename__ = "process_model_draft"
+    __table_args__ = (CheckConstraint(sql_in("state", DRAFT_STATES), name="state"),
+                      Index("ix_process_model_draft_state_key", "state", "process_key"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # the file's processes that already have a deployed version (comma-separated: usually one)
+    process_key: Mapped[str] = mapped_column(String(200), nullable=False)
+    file_name: Mapped[str] = mapped_column(String(500), nullable=False)
+    bpmn_xml: Mapped[str] = mapped_column(Text, nullable=False, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)  # bytes (UTF-8)
+    base_model_id: Mapped[int | None] = mapped_column(ForeignKey("process_model.id"))  # latest at upload
+    submitted_by: Mapped[str] = mapped_column(String(150), nullable=False)  # username
+    submitted_by_id: Mapped[int | None] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    state: Mapped[str] = mapped_column(String(20), nullable=False, default=DRAFT_PENDING)
+    reviewed_by: Mapped[str | None] = mapped_column(String(150))
+    reviewed_by_id: Mapped[int | None] = mapped_column(Integer)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was rejected
+    deployed_model_id: Mapped[int | None] = mapped_column(ForeignKey("process_model.id"))
+
+    base_model: Mapped[ProcessModel | None] = relationship(foreign_keys=[base_model_id], lazy="select")
+    deployed_model: Mapped[ProcessModel | None] = relationship(foreign_keys=[deployed_model_id],
+                                                               lazy="select")
+
+    @property
+    def keys(self) -> list[str]:
+        return [k for k in self.process_key.split(",") if k]
+
+    def __repr__(self) -> str:
+        return f"<ProcessModelDraft {self.id} {self.process_key} {self.state}>"
 
 
 class ProcessInstance(Base):

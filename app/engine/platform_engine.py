@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.engine import services
 from app.engine.functions import ScriptContext, script_functions
 from app.engine.scripting import SandboxedScriptEngine
+from app.engine.serialization import check_json
 from app.engine.deadlines import PENDING_TIME, PENDING_YEAR_KEY, DeadlineUnknown
 from app.engine.services import Actor, ServiceContext, ServiceError
 from app.engine.errors import find_cause
@@ -88,8 +89,10 @@ class PlatformScriptEngine(SandboxedScriptEngine):
             if operation is None:
                 raise OperationMissing(operation_name)
             with self.session.begin_nested():  # the operation's writes, undone if it fails
-                result = operation(ctx, **params)
-                text = json.dumps({} if result is None else result, ensure_ascii=False)
+                result = {} if (found := operation(ctx, **params)) is None else found
+                # it becomes task data: JSON every system reads (no set, no int beyond 2^63)
+                check_json({getattr(task.task_spec, "result_variable", None) or "result": result})
+                text = json.dumps(result, ensure_ascii=False)
         except Exception as exc:
             self.failures[task.id] = (operation_name, exc)
             raise

@@ -5,6 +5,9 @@ row per executable process in it. A process gets a new version only when the fil
 changed; new cases start on the latest version, running cases keep theirs.
 
 A model's file must be self-contained: call activities are resolved within the same file.
+
+These functions deploy directly (the start command, the CLI, tests). A person uploading a new
+version of a deployed process goes through :mod:`app.engine.review` (four eyes).
 """
 from __future__ import annotations
 
@@ -257,7 +260,7 @@ def _as_text(xml: str | bytes) -> str:
 
 
 def _store(session: Session, parsed: ParsedFile, xml: str, actor: Actor,
-           new: list) -> list[ProcessModel]:
+           new: list, detail: dict | None = None) -> list[ProcessModel]:
     digest = sha256(xml)
     models = []
     for key in parsed.process_ids:
@@ -275,22 +278,29 @@ def _store(session: Session, parsed: ParsedFile, xml: str, actor: Actor,
         session.flush()
         new.append((model, parsed))
         audit.record(session, "deploy", actor, task_name=None, process_key=key,
-                     version=version, file=parsed.file_name, sha256=digest)
+                     version=version, file=parsed.file_name, sha256=digest, **(detail or {}))
         models.append(model)
     return models
 
 
-def _deploy(session: Session, files: list[tuple[str, str]], actor: Actor,
-            commit: bool) -> list[ProcessModel]:
+def _validated(session: Session, files: list[tuple[str, str]]) -> list[tuple[ParsedFile, str]]:
     parsed = [(parse_bpmn(xml, name), xml) for name, xml in files]
     problems = [p for pf, _ in parsed for p in pf.problems]
     problems += _check_calls(session, [pf for pf, _ in parsed if not pf.problems])
     if problems:
         raise ModelInvalid(problems)
+    return parsed
+
+
+def _deploy(session: Session, files: list[tuple[str, str]], actor: Actor,
+            commit: bool, parsed: list[tuple[ParsedFile, str]] | None = None,
+            detail: dict | None = None) -> list[ProcessModel]:
+    if parsed is None:
+        parsed = _validated(session, files)
     for attempt in (1, 2):
         new: list = []
         try:
-            models = [m for pf, xml in parsed for m in _store(session, pf, xml, actor, new)]
+            models = [m for pf, xml in parsed for m in _store(session, pf, xml, actor, new, detail)]
             if not commit:
                 session.flush()
                 return models
@@ -310,6 +320,20 @@ def deploy_string(session: Session, name: str, xml: str | bytes, actor: Actor, *
     """Deploy one BPMN document named ``name``; returns one model per executable process
     (new versions, or the unchanged latest ones). Raises ``ModelInvalid``."""
     return _deploy(session, [(name, _as_text(xml))], actor, commit)
+
+
+def validate_string(session: Session, name: str, xml: str | bytes) -> ParsedFile:
+    """Validate one BPMN document exactly as deploying it would (its calls into other files
+    included), without deploying it. Raises ``ModelInvalid`` (every problem, file and line)."""
+    [(parsed, _xml)] = _validated(session, [(name, _as_text(xml))])
+    return parsed
+
+
+def deploy_parsed(session: Session, parsed: ParsedFile, xml: str | bytes, actor: Actor, *,
+                  commit: bool = True, detail: dict | None = None) -> list[ProcessModel]:
+    """Deploy a document :func:`validate_string` accepted in this transaction; ``detail`` goes
+    into each "deploy" audit record (e.g. the reviewed draft's id)."""
+    return _deploy(session, [], actor, commit, [(parsed, _as_text(xml))], detail)
 
 
 def deploy_file(session: Session, path: str | Path, actor: Actor, *,

@@ -13,6 +13,9 @@ step: timers, due dates, deadlines, ``working_days()`` and ``today()`` use it.
 from __future__ import annotations
 
 import json
+import keyword
+import math
+import re
 from datetime import date, datetime
 from uuid import UUID
 
@@ -32,7 +35,10 @@ from app.engine.errors import (CaseChanged, EngineError, FormInvalid,  # noqa: F
                                InstanceNotActive, InstanceNotFound, ModelInvalid,
                                NoMessageReceiver, NotCandidate, ProcessNotFound, TaskAlreadyDone,
                                TaskClaimed, TaskNotFound, TaskNotOpen)
+from app.common.i18n import T
 from app.engine.execution import advance, settle_deadlines
+from app.engine.functions import script_functions
+from app.engine.scripting import DATE_HELPERS, sandbox_builtins
 from app.engine.models import (ACTIVE_STATUSES, CANCELLED, DONE, INCIDENT_OPEN,
                                INCIDENT_RESOLVED, OPEN, RUNNING, TIMER_CANCELLED, TIMER_PENDING,
                                TIMER_WAITING,
@@ -69,6 +75,58 @@ def _validated(form_key: str, data: dict) -> dict:
 
 # -- start ---------------------------------------------------------------------------------------
 
+START_DATA_MAX_BYTES = 64 * 1024  # the start data as JSON (UTF-8)
+START_DATA_MAX_DEPTH = 8  # the data object itself is level 1
+_START_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def check_start_data(data) -> None:
+    """Refuse start data the case's scripts cannot live with (``FormInvalid``, per field): keys
+    are ASCII identifiers (no leading "_", at most 64 characters) shadowing no script function
+    (``working_days``, ``today``...), builtin or keyword of the scripts; values are JSON (text,
+    finite numbers, booleans, null, lists, objects), at most 8 levels deep, 64 KiB in all."""
+    if not isinstance(data, dict):
+        if data is not None:
+            raise FormInvalid({"": [T("发起数据应为对象", "The start data must be an object")]})
+        return
+    reserved = script_functions.names() | set(sandbox_builtins()) | set(DATE_HELPERS) \
+        | set(keyword.kwlist)
+    errors, sizes = {}, {}
+    for key, value in data.items():
+        if not isinstance(key, str) or not _START_KEY.fullmatch(key):
+            errors[str(key)[:64]] = [T("字段名应为字母开头的字母、数字或下划线（至多 64 个字符）",
+                                       "A field name is a letter followed by letters, digits or "
+                                       "underscores (at most 64 characters)")]
+            continue
+        if key in reserved:
+            errors[key] = [T(f"字段名“{key}”是流程脚本的保留名称",
+                             f"The field name '{key}' is reserved for process scripts")]
+            continue
+        problem, stack = None, [(value, 2)]  # iterative: a deep value costs no recursion
+        while stack and problem is None:
+            item, depth = stack.pop()
+            if isinstance(item, (dict, list)) and depth > START_DATA_MAX_DEPTH:
+                problem = T("嵌套过深（至多 8 层）", "Nested too deep (at most 8 levels)")
+            elif isinstance(item, dict) and all(isinstance(k, str) for k in item):
+                stack.extend((v, depth + 1) for v in item.values())
+            elif isinstance(item, list):
+                stack.extend((v, depth + 1) for v in item)
+            elif not (item is None or isinstance(item, (str, int, bool)) or
+                      (isinstance(item, float) and math.isfinite(item))):
+                problem = T("值应为文本、数字、真假值、列表或对象（JSON）",
+                            "A value must be text, a number, true/false, a list or an object (JSON)")
+        if problem is not None:
+            errors[key] = [problem]
+        else:
+            sizes[key] = len(json.dumps(value, ensure_ascii=False).encode())
+    if not errors and sum(sizes.values()) + 2 * len(sizes) > START_DATA_MAX_BYTES:
+        biggest = max(sizes, key=sizes.get)  # name the field that makes it too large
+        errors[biggest] = [T("发起数据过大（合计至多 64 KiB）",
+                             "The start data is too large (at most 64 KiB in all)")]
+    if errors:
+        raise FormInvalid(errors)
+
+
 def start_instance(session: Session, process_key: str, data: dict | None,
                    business_key: str | None, actor: Actor, *,
                    now: datetime | None = None) -> ProcessInstance:
@@ -77,8 +135,10 @@ def start_instance(session: Session, process_key: str, data: dict | None,
     ``data`` becomes the initial task data; when the start event has a ``formKey`` property it
     is validated with that form first (``FormInvalid``) and its cleaned values are used. The
     case's deadline is ``deadlineWorkingDays`` working days from today (process or start-event
-    property). Raises ``ProcessNotFound``, ``FormInvalid``, ``CalendarYearMissing``.
+    property). Raises ``ProcessNotFound``, ``FormInvalid`` (also for start data the scripts
+    cannot live with: :func:`check_start_data`), ``CalendarYearMissing``.
     """
+    check_start_data(data)  # before anything runs: a refused start leaves nothing behind
     with step(session, now) as moment:
         model_row = repository.require_latest(session, process_key)
         model = repository.load(session, model_row.id)

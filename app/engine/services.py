@@ -27,6 +27,8 @@ class Actor:
     groups: frozenset[str] = frozenset()
     display_name: str = ""
     office: str | None = None  # the user's office code (cases they start belong to it)
+    # the offices whose cases they may work on (app.cases.access); None: any (system, admins)
+    offices: frozenset[str] | None = None
 
     @classmethod
     def system(cls, name: str = "system") -> "Actor":

@@ -39,10 +39,13 @@ def require_open(row: HumanTask) -> None:
 
 
 def is_candidate(row: HumanTask, actor: Actor) -> bool:
-    """In the task's group, or its assignee."""
+    """In the task's group at the case's office, or its assignee."""
     if actor.user_id is not None and row.assignee_id == actor.user_id:
         return True
-    return row.group is not None and row.group in actor.groups
+    if row.group is None or row.group not in actor.groups:
+        return False
+    office = row.instance.office if row.instance is not None else None
+    return actor.offices is None or office is None or office in actor.offices
 
 
 def may_work_on(row: HumanTask, actor: Actor) -> bool:

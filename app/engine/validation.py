@@ -5,11 +5,15 @@ BPMN/SpiffWorkflow schema; SpiffWorkflow cannot build it; a condition, script, t
 service parameter expression does not compile in the sandbox; a user task has no lane, no
 form key or a form key with no form; a lane has no name (group); a service task names an
 operation nobody registered; a platform property (``dueWorkingDays``, ``notSameAs``...) is
-malformed. Every problem carries the file, the line and the element id.
+malformed; a script has an obvious endless loop (``while True:`` with no ``break``/``return``);
+the file has a DOCTYPE (entity declarations: refused before parsing, so no entity is ever
+expanded). Every problem carries the file, the line and the element id.
 """
 from __future__ import annotations
 
+import codecs
 import copy
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -27,7 +31,7 @@ from app.engine import properties as props
 from app.engine.lengths import BadLength, Length
 from app.engine import services
 from app.engine.errors import Problem
-from app.engine.scripting import compile_check
+from app.engine.scripting import compile_check, endless_loops
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
       "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
@@ -95,8 +99,38 @@ def _to_bytes(xml: str | bytes) -> bytes:
 
 
 def _xml_parser() -> etree.XMLParser:
-    # Uploaded by analysts: no entities, no network.
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    # Uploaded by analysts: no entities, no DTD, no network (a DOCTYPE is refused before).
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                           load_dtd=False, dtd_validation=False)
+
+
+# Before the root element only the XML declaration, comments, processing instructions and a
+# DOCTYPE may come: look there for the DOCTYPE.
+_PROLOG_DOCTYPE = re.compile(r"\A\ufeff?(?:\s+|<\?.*?\?>|<!--.*?-->)*<!DOCTYPE", re.S)
+_DOCTYPE_MESSAGE = ("文件含有 DOCTYPE（实体声明），出于安全原因不予接受，请删除 DOCTYPE 并直接写出文字 / "
+                    "the file has a DOCTYPE (entity declarations), which is refused for "
+                    "security reasons: remove the DOCTYPE and write the text out")
+
+
+def _xml_text(xml: str | bytes) -> str:
+    """The document as text, enough to find a DOCTYPE (UTF-16/32 by their byte order mark,
+    else read as UTF-8; an undecodable byte is replaced)."""
+    if isinstance(xml, str):
+        return xml
+    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if xml.startswith(bom):
+            return xml.decode(encoding, errors="replace")
+    return xml.decode("utf-8", errors="replace")
+
+
+def _doctype_problem(xml: str | bytes, file_name: str) -> Problem | None:
+    """A DOCTYPE refused before any XML parser sees it (no entity expansion, "billion laughs")."""
+    found = _PROLOG_DOCTYPE.search(_xml_text(xml))
+    if found is None:
+        return None
+    line = found.string.count("\n", 0, found.end()) + 1
+    return Problem(_DOCTYPE_MESSAGE, file_name, line)
 
 
 def _owner_id(element) -> str | None:
@@ -114,7 +148,10 @@ def _check_expressions(doc, file_name: str) -> list[Problem]:
             source = element.text or ""
             if not source.strip():
                 continue
-            problems += _compile_problem(source, mode, what, element, file_name)
+            found = _compile_problem(source, mode, what, element, file_name)
+            if not found and mode == "exec":
+                found = _endless_loop_problems(source, what, element, file_name)
+            problems += found
     for param in doc.xpath(".//spiffworkflow:serviceTaskOperator//spiffworkflow:parameter",
                            namespaces=NS):
         if param.get("value"):
@@ -131,6 +168,19 @@ def _compile_problem(source, mode, what, element, file_name) -> list[Problem]:
     # The text starts on the element's line, so its line N is N - 1 lines further down.
     line = element.sourceline + max(error.lineno or 1, 1) - 1 if element.sourceline else None
     return [Problem(f"{what}：{error}", file_name, line, _owner_id(element))]
+
+
+def _endless_loop_problems(source, what, element, file_name) -> list[Problem]:
+    """``while True:`` with no ``break``/``return``: it would run until the script's time
+    budget stops it, on every case. Refused with its line."""
+    problems = []
+    for lineno in endless_loops(source):
+        line = element.sourceline + lineno - 1 if element.sourceline else None
+        problems.append(Problem(
+            f"{what}：第 {lineno} 行的 while 循环条件恒为真，循环体中没有 break 或 return，会无限运行 / "
+            f"line {lineno}: this while loop's condition is always true and its body has no "
+            f"break or return, so it never ends", file_name, line, _owner_id(element)))
+    return problems
 
 
 def _check_lanes(doc, file_name: str) -> list[Problem]:
@@ -224,11 +274,19 @@ def process_properties(parser: SpiffBpmnParser, process_id: str) -> dict[str, st
 def parse_bpmn(xml: str | bytes, file_name: str) -> ParsedFile:
     """Parse and validate one file; ``problems`` is empty when the model may be deployed."""
     empty = SpiffBpmnParser()
+    doctype = _doctype_problem(xml, file_name)
+    if doctype is not None:
+        return ParsedFile(file_name, empty, [], [doctype])
     try:
         doc = etree.fromstring(_to_bytes(xml), parser=_xml_parser())
     except etree.XMLSyntaxError as err:
+        hint = ("（不支持自定义实体：请直接写出文字，“&”写作 &amp;） / custom entities are not "
+                "supported: write the text out, '&' as &amp;") if "Entity '" in err.msg else ""
         return ParsedFile(file_name, empty, [], [
-            Problem(f"XML 语法错误 / XML syntax error: {err.msg}", file_name, err.lineno)])
+            Problem(f"XML 语法错误 / XML syntax error: {err.msg}{hint}", file_name, err.lineno)])
+    info = doc.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None:  # one the prolog scan missed (encoding)
+        return ParsedFile(file_name, empty, [], [Problem(_DOCTYPE_MESSAGE, file_name, 1)])
 
     checked = copy.deepcopy(doc)  # the validator rewrites some tags before checking
     VALIDATOR.preprocess(checked)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.engine.models import HumanTask, ProcessInstance
 from app.common.clock import CHINA_TZ
+from app.cases.access import at_offices
 from app.sla.calendar import CalendarYearMissing, WorkingDayCalendar
 from app.sla.view import AT_RISK_DAYS, DeadlineView, pending_text, primary
 from app.sla.view import views as deadline_views
@@ -64,7 +65,8 @@ def tasks(session: Session, user, scope: str, calendar: WorkingDayCalendar, toda
     if scope == "mine":
         q = q.where(HumanTask.assignee_id == user.id)
     else:
-        q = q.where(HumanTask.assignee_id.is_(None), HumanTask.group.in_(sorted(user.group_names)))
+        q = q.where(HumanTask.assignee_id.is_(None), HumanTask.group.in_(sorted(user.group_names)),
+                    at_offices(session, user))  # the queue at the user's offices
     if process:
         q = q.where(ProcessInstance.process_key == process)
     if deadline in ("overdue", "at_risk", "on_time"):

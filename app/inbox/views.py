@@ -17,10 +17,13 @@ from app.engine.errors import FormInvalid
 from app.engine.models import HumanTask, ProcessInstance, ProcessModel
 from app.sla.view import views as deadline_views
 from app.web.history import history as case_history
+from app.cases.access import may_view_case
+from app.permissions import case_data, signed_in, task_work
 from app.web import require_groups, t
 from app.web.steps import page_step
 from app.cases.errors import STEP_ERRORS, case_errors
 from app.common.clock import china_today as today
+from app.common.ids import parse_id
 from app.extensions import db_session
 from app.sla.overrides import calendar_for as calendar
 from forms.base import to_formdata
@@ -32,14 +35,19 @@ bp = Blueprint("inbox", __name__)
 
 
 @bp.get("/inbox")
+@signed_in
 def index():
     session = db_session()
     scope = "group" if request.args.get("scope") == "group" else "mine"
     process = request.args.get("process") or None
     deadline = request.args.get("deadline") or None
-    rows, cursor = queries.tasks(session, current_user, scope, calendar(session), today(),
-                                 process=process, deadline=deadline, after=request.args.get("after"),
-                                 limit=int(current_app.config["PAGE_SIZE"]))
+    after = request.args.get("after") or None
+    if after is not None and parse_id(after.rpartition("|")[2]) is None:
+        rows, cursor = [], None  # a tampered cursor ("due|id", the id no id): an empty page
+    else:
+        rows, cursor = queries.tasks(session, current_user, scope, calendar(session), today(),
+                                     process=process, deadline=deadline, after=after,
+                                     limit=int(current_app.config["PAGE_SIZE"]))
     processes = session.scalars(select(ProcessModel.key).distinct().order_by(ProcessModel.key)).all()
     return render_template("inbox/index.html", rows=rows, cursor=cursor, scope=scope,
                            process=process, deadline=deadline, processes=processes)
@@ -57,6 +65,7 @@ def _may_work_on(task: HumanTask) -> bool:
 
 
 @bp.post("/tasks/<int:task_id>/claim")
+@task_work
 def claim(task_id):
     session = db_session()
     task = _task_or_404(task_id)
@@ -75,6 +84,7 @@ def _local(target: str | None) -> str | None:
 
 
 @bp.post("/tasks/<int:task_id>/release")
+@task_work
 def release(task_id):
     session = db_session()
     task = _task_or_404(task_id)
@@ -89,6 +99,8 @@ def release(task_id):
 def reassign(task_id):
     session = db_session()
     task = _task_or_404(task_id)
+    if not may_view_case(session, current_user, task.instance):  # a manager of another region
+        abort(403)
     user = session.scalar(select(User).where(User.username == request.form.get("username", "").strip()))
     if user is None or not user.in_group(task.group):
         flash(t("该用户不存在或不属于该岗位组。", "No such user in the task's group."))
@@ -104,11 +116,14 @@ def reassign(task_id):
 
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@case_data  # the form only to its candidates (runtime.may_work_on)
 def task(task_id):
     session = db_session()
     task = _task_or_404(task_id)
     instance = session.get(ProcessInstance, task.instance_id)
-    if not (_may_work_on(task) or current_user.in_group("manager", "administrator")):
+    # its candidates work on it; managers (of the case's offices) may look at it
+    if not (_may_work_on(task) or (current_user.in_group("manager", "administrator")
+                                   and may_view_case(session, current_user, instance))):
         abort(403)
     form_cls = get_form(task.form_key)
     errors = {}

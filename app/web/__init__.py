@@ -4,15 +4,16 @@ from __future__ import annotations
 import importlib
 from functools import wraps
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 
 from app.auth.models import GROUPS
 from app.common.masking import mask_id, mask_phone
+from app.permissions import PUBLIC, access_of, groups, public, signed_in
 from app.common.i18n import T, get_locale, pick, to_text
 
-# Reachable without signing in. The API and the station API authenticate with tokens.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "health"}
+# The API and the station API authenticate with tokens; pages are public only when declared
+# so (app.permissions.public).
 TOKEN_PREFIXES = ("/api/",)
 
 
@@ -56,18 +57,7 @@ def _calendar_warning():
 t = pick  # the text of the current language (templates: {{ t('收件箱', 'Inbox') }})
 
 
-def require_groups(*groups: str):
-    """Server-side role check for a view: the user must be in one of ``groups``."""
-    def wrap(view):
-        @wraps(view)
-        def inner(*a, **kw):
-            if not current_user.is_authenticated:
-                return redirect(url_for("auth.login", next=request.full_path))
-            if not current_user.in_group(*groups, "administrator"):
-                abort(403)
-            return view(*a, **kw)
-        return inner
-    return wrap
+require_groups = groups  # the pages' name for app.permissions.groups (declared and enforced)
 
 
 def register_web(app: Flask) -> None:
@@ -77,18 +67,32 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(importlib.import_module(module).bp)
 
     @app.get("/healthz", endpoint="health")
+    @public
     def health():
         return {"ok": True}
 
+    send_static = app.view_functions["static"]
+
+    @public
+    @wraps(send_static)
+    def static(**kwargs):  # the stylesheet of the sign-in page
+        return send_static(**kwargs)
+    app.view_functions["static"] = static
+
     @app.before_request
     def sign_in_everywhere():
-        if request.endpoint in PUBLIC_ENDPOINTS or request.path.startswith(TOKEN_PREFIXES):
+        if request.path.startswith(TOKEN_PREFIXES):
+            return None  # the API and the station authenticate with tokens
+        view = app.view_functions.get(request.endpoint)
+        access = access_of(view) if view is not None else None
+        if access is not None and access.kind == PUBLIC:
             return None
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))
         return None
 
     @app.get("/")
+    @signed_in
     def home():
         return redirect(url_for("inbox.index") if "inbox.index" in app.view_functions else url_for("auth.profile"))
 

@@ -11,12 +11,15 @@ from sqlalchemy import select
 from app.auth.service import actor_of
 from app.engine import runtime
 from app.engine.models import HumanTask, Incident, ProcessInstance
+from app.engine.repository import latest_models
 from app.sla.view import views as deadline_views
 from app.web.history import history as case_history
 from app.web.steps import page_step
 from app.web.history import step_titles
+from app.common.ids import parse_id
+from app.permissions import case_data, signed_in
 from app.web import t
-from app.cases.access import lanes_of, may_view_case, startable_processes
+from app.cases.access import may_view_case, startable_processes, visible_cases
 from app.cases.cancel import cancel_case
 from app.cases.errors import STEP_ERRORS, case_errors
 from app.common.clock import china_today as today
@@ -29,16 +32,18 @@ STATUSES = ("running", "waiting", "error", "completed", "cancelled")
 
 
 @bp.get("/cases")
+@signed_in  # the list shows what app.cases.access.visible_cases allows
 def index():
     session = db_session()
-    q = select(ProcessInstance).order_by(ProcessInstance.id.desc())
+    q = select(ProcessInstance).where(visible_cases(session, current_user)) \
+        .order_by(ProcessInstance.id.desc())
     status = request.args.get("status")
     if status in STATUSES:
         q = q.where(ProcessInstance.status == status)
     key = (request.args.get("q") or "").strip()
     if key:
         q = q.where(ProcessInstance.business_key == key)
-    before = request.args.get("before", type=int)
+    before = parse_id(request.args.get("before"))  # the next page's cursor
     if before:
         q = q.where(ProcessInstance.id < before)
     limit = 50
@@ -55,6 +60,7 @@ def _instance_or_404(instance_id: int) -> ProcessInstance:
 
 
 @bp.get("/cases/<int:instance_id>")
+@case_data
 def show(instance_id):
     session = db_session()
     inst = _instance_or_404(instance_id)
@@ -93,6 +99,7 @@ def _application(session, inst):
 
 
 @bp.get("/cases/<int:instance_id>/photo")
+@case_data
 def photo(instance_id):
     inst = _instance_or_404(instance_id)
     if not may_view_case(db_session(), current_user, inst):
@@ -105,19 +112,21 @@ def photo(instance_id):
 
 
 @bp.post("/incidents/<int:incident_id>/retry")
+@case_data
 def retry(incident_id):
     session = db_session()
     incident = session.get(Incident, incident_id)
     if incident is None:
         abort(404)
     inst = session.get(ProcessInstance, incident.instance_id)
-    if not current_user.in_group("manager", "administrator", *lanes_of(session, inst)):
+    if not may_view_case(session, current_user, inst):
         abort(403)
     return page_step(lambda: runtime.retry_incident(session, incident_id, actor_of(current_user)),
                      url_for("cases.show", instance_id=incident.instance_id), t("已重试。", "Retried."))
 
 
 @bp.post("/cases/<int:instance_id>/cancel")
+@case_data
 def cancel(instance_id):
     """撤销办件: the applicant gave up, or a card job can no longer finish."""
     session = db_session()
@@ -135,6 +144,7 @@ def cancel(instance_id):
 
 
 @bp.post("/cases/<int:instance_id>/deadline")
+@case_data
 def deadline_clock(instance_id):
     """时限挂起 / 恢复计时: the case waits for the applicant (补正材料...), or no longer does."""
     session = db_session()
@@ -160,13 +170,17 @@ def deadline_clock(instance_id):
 
 
 @bp.route("/start", methods=["GET", "POST"])
+@signed_in  # what each may start: the start event's lane (startable_processes)
 def start():
     session = db_session()
     startable = startable_processes(session, current_user.group_names)
     if request.method == "POST":
         key = request.form.get("process", "")
         if key not in {p.key for p in startable}:
-            abort(403)
+            if key in {m.key for m in latest_models(session)}:
+                abort(403)  # a procedure the start event's lane keeps from this user
+            flash(t("请选择要办理的业务。", "Choose the procedure to start."))
+            return redirect(url_for("cases.start"))
         try:
             inst = runtime.start_instance(session, key, {}, None, actor_of(current_user))
         except STEP_ERRORS as e:  # e.g. the deadline falls in a year nobody entered yet

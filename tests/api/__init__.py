@@ -90,9 +90,14 @@ def user(session, username: str) -> User:
     return session.scalar(select(User).where(User.username == username))
 
 
-def add_user(flask_app, username: str, groups: list[str]) -> None:
+# the demo office of a test user by their first group (a user's data belongs to their office)
+OFFICE_OF_GROUP = {"window_clerk": "ICBC-SS", "outlet_clerk": "BAOGAI"}
+
+
+def add_user(flask_app, username: str, groups: list[str], office: str | None = None) -> None:
+    office = office or OFFICE_OF_GROUP.get(groups[0] if groups else "", "SS-CENTRE")
     with db(flask_app) as s:
-        create_user(s, username, DEMO_PASSWORD, groups, username)
+        create_user(s, username, DEMO_PASSWORD, groups, username, office=office)
         s.commit()
 
 

@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 from stdnum.cn import ric
 
 from app.adapters.demo import BY_KEY, PERSONS
-from app.cards.demo import BLANK_CARDS_PER_WINDOW, EXISTING_CARDS, luhn_complete, seed_demo
+from app.cards.demo import BLANK_CARDS_PER_WINDOW, EXISTING_CARDS, SERVICE_POINTS, luhn_complete, seed_demo
 from app.cards.models import BlankCard, Card, ServicePoint
 from app.cards.states import CardStatus
 from hardware import profile
@@ -29,7 +29,7 @@ def test_seed_is_idempotent(session):
                       session.scalar(select(func.count()).select_from(BlankCard)),
                       session.scalar(select(func.count()).select_from(Card)))
     before = counts()
-    assert before == (3, 2 * BLANK_CARDS_PER_WINDOW, 2)
+    assert before == (len(SERVICE_POINTS), 2 * BLANK_CARDS_PER_WINDOW, 2)
     assert seed_demo(session) == {"service_points": 0, "blank_cards": 0, "cards": 0,
                                   "police_register": 0}
     assert counts() == before

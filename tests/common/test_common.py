@@ -8,7 +8,7 @@ from app.adapters.sms import SmsError
 from app.cards.archive import ArchiveError
 from app.cards.rules import LiveCardExists
 from app.cards.stock import StockError
-from app.common.clock import CHINA_TZ, china_today, deadline_datetime, to_local_date
+from app.common.clock import china_today, deadline_datetime, to_local_date
 from app.common.errors import BilingualError
 from app.common.masking import mask_bank_card, mask_card_number, mask_id, mask_phone
 from app.engine.errors import InstanceNotFound

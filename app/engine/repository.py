@@ -11,7 +11,9 @@ version of a deployed process goes through :mod:`app.engine.review` (four eyes).
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
+import re
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -255,8 +257,23 @@ def _check_calls(session: Session, parsed: list[ParsedFile]) -> list[Problem]:
     return problems
 
 
+_XML_ENCODING = re.compile(r"""(^<\?xml[^>]*?encoding=["'])[^"']*(["'])""")
+
+
 def _as_text(xml: str | bytes) -> str:
-    return xml.decode("utf-8") if isinstance(xml, (bytes, bytearray)) else xml
+    """The model file's text: UTF-8 (with or without BOM) or UTF-16 with its BOM; anything else
+    is refused as a model that cannot be read (never a UnicodeDecodeError)."""
+    if not isinstance(xml, (bytes, bytearray)):
+        return xml
+    data = bytes(xml)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # stored and parsed as text from here on: its declaration must no longer say UTF-16
+        return _XML_ENCODING.sub(r"\1UTF-8\2", data.decode("utf-16"), count=1)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ModelInvalid([Problem(f"文件不是 UTF-8 编码的文本，无法读取（第 {e.start + 1} 字节） / "
+                                    "the file is not UTF-8 text and cannot be read")]) from None
 
 
 def _store(session: Session, parsed: ParsedFile, xml: str, actor: Actor,

@@ -28,6 +28,7 @@ _SENTENCES = {
     "retry": ("{who} 重试「{step}」", "{who} retried “{step}”"),
     "cancel": ("{who} 撤销办件：{extra}", "{who} cancelled the case: {extra}"),
     "deadline": ("{extra}", "{extra}"),
+    "view_full_data": ("{who} 查看了未遮蔽的个人信息（经接口）", "{who} viewed the unmasked personal data (through the API)"),
 }
 # what a message is, for the clerk (BPMN message names are the diagram's)
 MESSAGES = {"card_job_finished": ("制卡工作站回报结果", "the card station's result"),

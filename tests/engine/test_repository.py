@@ -347,3 +347,16 @@ def test_latest_models(db):
         repository.deploy_string(s, "wait.bpmn", xml, ADMIN)
         assert [(m.key, m.version) for m in runtime.latest_models(s)] == [
             ("engine_test_failing", 1), ("engine_test_review", 1), ("engine_test_wait", 2)]
+
+
+def test_a_model_file_in_utf16_deploys_and_one_not_in_utf8_is_refused(db):
+    """Uploads arrive as bytes: UTF-16 with its BOM (some Windows editors) deploys as UTF-8
+    does; bytes that are not UTF-8 are a refused model with a message, not a server error."""
+    text = (BPMN_DIR / "wait.bpmn").read_text(encoding="utf-8")
+    with db.session() as s:
+        utf16 = text.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+        [model] = repository.deploy_string(s, "wait16.bpmn", utf16, ADMIN)
+        assert model.version == 1
+        with pytest.raises(ModelInvalid) as refused:
+            repository.deploy_string(s, "latin.bpmn", text.encode("utf-8") + "é".encode("latin-1"), ADMIN)
+        assert "UTF-8" in refused.value.message_zh

@@ -27,8 +27,11 @@ from app.sla.calendar import WorkingDayCalendar  # noqa: E402
 
 
 class FakeUser:
+    """A window clerk whose office's cases are the bench's (cases without an office)."""
     id = 1
+    office = "ICBC-SS"
     group_names = frozenset({"window_clerk"})
+    _sscard_offices = frozenset({"ICBC-SS"})  # app.cases.access.offices_of reads it first
 
 
 def main() -> None:

@@ -36,6 +36,10 @@ class TaskForm(wtforms.Form):
         def get_translations(self, form):
             return wtforms_translations(get_locale())
 
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            return None if formdata is None else without_stray_uploads(formdata, form)
+
     def __init__(self, *args, **kwargs):
         self._valid = False
         super().__init__(*args, **kwargs)
@@ -77,6 +81,20 @@ class TaskForm(wtforms.Form):
             for name, field in self._fields.items()
             if not isinstance(field, skip) and name != self.meta.csrf_field_name
         }
+
+
+def without_stray_uploads(formdata, form: wtforms.Form):
+    """``formdata`` without uploads posted under a field that is no file field. A browser sends
+    files for file inputs only; a crafted multipart post may send one for any name, and a text
+    or date field cannot take it (``len()`` of an upload, rendering it again: a 500). Such an
+    upload is left out, as if the field had not been posted."""
+    file_fields = {field.name for field in form if isinstance(field, wtforms.FileField)}
+    stray = [key for key in formdata.keys() if key not in file_fields
+             and any(isinstance(v, FileStorage) for v in formdata.getlist(key))]
+    if not stray:
+        return formdata
+    return MultiDict([(key, value) for key in formdata.keys() for value in formdata.getlist(key)
+                      if key in file_fields or not isinstance(value, FileStorage)])
 
 
 def json_value(value: Any) -> Any:

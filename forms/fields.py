@@ -131,3 +131,66 @@ class DateField(wtforms.DateField):
 
 class FileField(wtforms.FileField):
     """Upload field; the value may also be bytes or base64 text from the JSON API."""
+
+
+class FieldGroup:
+    """Fields the form template (``app/templates/_form.html``) draws together, in a fieldset
+    under ``legend``, in the form's field order. ``show_when=(field, value)``: the group
+    concerns only that answer (e.g. a proxy's details when a proxy collects the card). The
+    page then hides it until that answer is chosen (``app/static/forms.js``; without
+    scripts it stays visible and its legend says when to fill it in), and the form validates
+    its fields only for that answer."""
+
+    def __init__(self, name: str, legend: T, fields: tuple[str, ...],
+                 show_when: tuple[str, str] | None = None):
+        self.name = name
+        self.legend = legend
+        self.fields = tuple(fields)
+        self.show_when = show_when
+
+    def applies(self, form) -> bool:
+        """Whether the group's fields count for the data of ``form`` (always, without
+        ``show_when``)."""
+        if self.show_when is None:
+            return True
+        field, value = self.show_when
+        return form[field].data == value
+
+    def __repr__(self) -> str:
+        return f"FieldGroup({self.name!r}, {self.fields!r})"
+
+
+class FieldGroups(tuple):
+    """A form's :class:`FieldGroup` s (class attribute ``field_groups``)."""
+
+    def of(self, field_name: str) -> FieldGroup | None:
+        for group in self:
+            if field_name in group.fields:
+                return group
+        return None
+
+    def ignored(self, form) -> list[str]:
+        """Fields of the groups that do not apply to ``form``'s data (not validated, and
+        cleared from its results)."""
+        return [name for group in self if not group.applies(form) for name in group.fields]
+
+
+def ignore_fields(form, names) -> None:
+    """Leave fields out of validation: as if they had not been posted (``Optional`` stops,
+    checkboxes are unticked). For fields of a group that does not apply."""
+    for name in names:
+        field = form[name]
+        field.raw_data = []
+        field.data = False if isinstance(field, wtforms.BooleanField) else None
+
+
+class GroupedFields:
+    """Mixin of a task form with ``field_groups`` (put it before ``TaskForm``): the fields
+    of a group that does not apply to the posted data are not validated (a proxy's name
+    typed by mistake while the holder collects the card is no error) and come out empty."""
+
+    field_groups: FieldGroups = FieldGroups()
+
+    def validate(self, extra_validators=None) -> bool:
+        ignore_fields(self, self.field_groups.ignored(self))
+        return super().validate(extra_validators)

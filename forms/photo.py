@@ -1,4 +1,5 @@
-"""Applicant photo 照片: 1-inch ID photo, 295 pixels wide × 413 high ("像素413*295").
+"""Applicant photo 照片: 1-inch ID photo, 295 pixels wide and 413 pixels high (the paper
+form's "像素413*295" is height × width).
 
 The photo arrives as a browser upload (werkzeug ``FileStorage``), raw bytes, or over the JSON
 API as base64 text or a ``data:`` URL. ``load_photo`` turns all of them into bytes and
@@ -26,6 +27,15 @@ PHOTO_FORMATS = ("JPEG", "PNG")
 # JPEG and most PNGs while keeping card data and archives small.
 MAX_PHOTO_BYTES = 200 * 1024
 
+# the hint under the photo field: one sentence, width and height named
+PHOTO_HINT = T(
+    f"1寸近期正面免冠彩色证件照：JPEG或PNG格式，宽{PHOTO_WIDTH}像素、高{PHOTO_HEIGHT}像素，"
+    f"文件不超过{MAX_PHOTO_BYTES // 1024} KB。",
+    f"A recent 1-inch colour ID photo, facing the camera, no headwear: JPEG or PNG, "
+    f"{PHOTO_WIDTH} pixels wide and {PHOTO_HEIGHT} pixels high, at most "
+    f"{MAX_PHOTO_BYTES // 1024} KB.",
+)
+
 MSG_PHOTO_MISSING = T("请提供申请人照片", "Please provide the applicant's photo")
 MSG_PHOTO_BASE64 = T("照片数据不是有效的Base64编码", "The photo data is not valid base64")
 MSG_PHOTO_TOO_LARGE = T(
@@ -42,7 +52,7 @@ MSG_PHOTO_FORMAT = T(
     "The photo must be a JPEG or PNG image (this one is {fmt})",
 )
 MSG_PHOTO_SIZE = T(
-    "照片须为宽{w}像素、高{h}像素的1寸证件照（像素413×295），当前为宽{width}、高{height}像素",
+    "照片须为宽{w}像素、高{h}像素的1寸证件照，当前为宽{width}、高{height}像素",
     "The photo must be a 1-inch ID photo {w} pixels wide and {h} pixels high, "
     "this one is {width} wide and {height} high",
 )

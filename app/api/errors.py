@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from flask import Flask, g, request
 from sqlalchemy.exc import DBAPIError
@@ -25,6 +26,29 @@ _NO_BODY = object()
 
 class BadBody(Exception):
     """The body is JSON nested too deep to read (answered 400 by :func:`register`)."""
+
+
+class BadText(BadBody):
+    """The body holds a lone UTF-16 surrogate: "\\ud800" is valid JSON, and Python's parser
+    reads it, but it is no Unicode text and cannot be stored (UTF-8) (answered 400)."""
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _too_deep(value) -> bool:
@@ -56,6 +80,8 @@ def json_body():
             body = None
         if body is not None and _too_deep(body):
             raise BadBody()
+        if body is not None and _lone_surrogate(body):
+            raise BadText()
     g.api_json_body = body
     return body
 
@@ -97,6 +123,11 @@ def bad_body(_e: BadBody):
                      f"The JSON body is nested too deep (at most {MAX_BODY_DEPTH} levels)")
 
 
+def bad_text(_e: BadText):
+    return api_error(400, "bad_request", "请求体含有无效的 Unicode 文本（单独的代理码位，如 \\ud800）",
+                     "The JSON body holds text that is not valid Unicode (a lone surrogate such as \\ud800)")
+
+
 def database_error(e: DBAPIError):
     """A lock wait that outlived the database's timeout (SQLite "database is locked",
     PostgreSQL serialization / deadlock / lock-not-available): the clerk may simply try
@@ -125,6 +156,7 @@ def internal_error(e: Exception):
 
 def register(bp) -> None:
     """The error handlers of an API blueprint."""
+    bp.register_error_handler(BadText, bad_text)
     bp.register_error_handler(BadBody, bad_body)
     bp.register_error_handler(DBAPIError, database_error)
     bp.register_error_handler(HTTPException, http_error)

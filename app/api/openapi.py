@@ -60,7 +60,8 @@ SPEC = {
             {"200": _INST, "403": _ERR, "404": _ERR}, params=[_ID("id"), {
                 "name": "full", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]},
                 "description": "1: unmasked personal data, administrators only; recorded in the audit trail"}])},
-        "/api/v1/tasks": {"get": _op("My tasks or my groups' unclaimed tasks", {"200": {"description": "Tasks"}}, params=[
+        "/api/v1/tasks": {"get": _op("My tasks or my groups' unclaimed tasks", {"200": {"description": "Tasks"},
+                                                                          "400": _ERR}, params=[
             {"name": "scope", "in": "query", "schema": {"type": "string", "enum": ["mine", "group"]}},
             {"name": "process", "in": "query", "schema": {"type": "string"}},
             {"name": "deadline", "in": "query", "schema": {"type": "string", "enum": ["overdue", "at_risk", "on_time"]}},
@@ -69,7 +70,7 @@ SPEC = {
                                                                   "404": _ERR, "409": _ERR}, params=[_ID("id")])},
         "/api/v1/tasks/{id}/complete": {"post": _op(
             "Complete a task with its form data (validated by the task's form)",
-            {"200": _INST, "403": _ERR, "404": _ERR, "409": _ERR, "422": _ERR},
+            {"200": _INST, "400": _ERR, "403": _ERR, "404": _ERR, "409": _ERR, "422": _ERR},
             body={"type": "object", "properties": {"data": {"type": "object"}, "lock_version": {"type": "integer"}}},
             params=[_ID("id")])},
         "/api/v1/process-instances/{id}/cancel": {"post": _op(
@@ -77,7 +78,8 @@ SPEC = {
             {"200": _INST, "400": _ERR, "403": _ERR, "404": _ERR, "409": _ERR},
             body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
             params=[_ID("id")])},
-        "/api/v1/incidents/{id}/retry": {"post": _op("Retry a failed step", {"200": _INST, "404": _ERR},
+        "/api/v1/incidents/{id}/retry": {"post": _op("Retry a failed step", {"200": _INST, "403": _ERR, "404": _ERR,
+                                                                          "409": _ERR},
                                                      params=[_ID("id")])},
     },
 }

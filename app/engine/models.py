@@ -163,6 +163,7 @@ class HumanTask(Base):
     task_guid: Mapped[str] = mapped_column(String(36), nullable=False)  # SpiffWorkflow task id
     task_name: Mapped[str] = mapped_column(String(200), nullable=False)  # BPMN element id
     title: Mapped[str] = mapped_column(String(500), nullable=False)
+    title_en: Mapped[str | None] = mapped_column(String(500))  # name.en / titleTemplate.en
     form_key: Mapped[str | None] = mapped_column(String(200))
     lane: Mapped[str | None] = mapped_column(String(200))
     group: Mapped[str | None] = mapped_column(String(200))
@@ -180,6 +181,13 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
 
     instance: Mapped[ProcessInstance] = relationship(lazy="select")
+
+    def title_in(self, lang: str = "zh") -> str:
+        """The title pages show in ``lang``: the English one when the model gave one (rows
+        made before ``title_en`` existed show the Chinese)."""
+        if lang and lang.lower().startswith("en"):
+            return self.title_en or self.title
+        return self.title
 
     def __repr__(self) -> str:
         return f"<HumanTask {self.id} {self.task_name} {self.state}>"

@@ -75,6 +75,7 @@ def sync_human_tasks(case: Case) -> list[HumanTask]:
         lane = effective_lane(case, task)
         row = HumanTask(instance_id=instance.id, task_guid=guid,
                         task_name=spec.bpmn_id or spec.name, title=props.task_title(task),
+                        title_en=props.task_title(task, "en"),
                         form_key=props.form_key(spec), lane=lane, group=lane,
                         state=OPEN, due_working_days=props.due_working_days(spec),
                         created_at=case.now)

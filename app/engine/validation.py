@@ -8,11 +8,16 @@ operation nobody registered; a platform property (``dueWorkingDays``, ``notSameA
 malformed; a script has an obvious endless loop (``while True:`` with no ``break``/``return``);
 the file has a DOCTYPE (entity declarations: refused before parsing, so no entity is ever
 expanded). Every problem carries the file, the line and the element id.
+
+Warnings (``ParsedFile.warnings``, logged; the model is deployed): a process, lane, user or
+manual task without an English name (``name.en``), a named deadline without
+``deadline.NAME.title.en``.
 """
 from __future__ import annotations
 
 import codecs
 import copy
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -32,6 +37,8 @@ from app.engine.lengths import BadLength, Length
 from app.engine import services
 from app.engine.errors import Problem
 from app.engine.scripting import compile_check, endless_loops
+
+log = logging.getLogger(__name__)
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
       "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
@@ -72,6 +79,7 @@ class ParsedFile:
     process_ids: list[str]
     problems: list[Problem] = field(default_factory=list)
     external_calls: list[ExternalCall] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # deployable, but e.g. no English name
 
 
 def own_subprocess_specs(parser: SpiffBpmnParser, process_id: str) -> tuple[dict, set[str]]:
@@ -319,8 +327,43 @@ def parse_bpmn(xml: str | bytes, file_name: str) -> ParsedFile:
         problems.append(Problem(f"流程无法解析 / cannot build the process: "
                                 f"{type(err).__name__}: {err}", file_name))
     else:
-        return ParsedFile(file_name, parser, process_ids, problems, calls)
+        warnings = english_name_warnings(doc, file_name)
+        if warnings:
+            log.warning("%s: %d element(s) without an English name (name.en)", file_name,
+                        len(warnings))
+        return ParsedFile(file_name, parser, process_ids, problems, calls, warnings)
     return ParsedFile(file_name, parser, process_ids, problems)
+
+
+def _own_property(element, name: str) -> str | None:
+    found = element.xpath("./bpmn:extensionElements/spiffworkflow:properties/"
+                          "spiffworkflow:property[@name=$name]/@value", namespaces=NS, name=name)
+    return found[0].strip() if found and found[0].strip() else None
+
+
+def english_name_warnings(doc, file_name: str) -> list[Problem]:
+    """Processes, lanes, user and manual tasks without ``name.en`` and named deadlines without
+    ``deadline.NAME.title.en``: English pages would show their Chinese names. Not a reason to
+    refuse the model (``ParsedFile.warnings``)."""
+    found = []
+    missing = ("缺少英文名称（属性 {prop}），英文界面将显示中文名称 / no English name (property "
+               "{prop}): English pages show the Chinese name")
+    elements = doc.xpath(".//bpmn:process | .//bpmn:lane | .//bpmn:userTask | .//bpmn:manualTask",
+                         namespaces=NS)
+    for element in elements:
+        if _own_property(element, props.NAME_EN) is None:
+            found.append(Problem(missing.format(prop=props.NAME_EN), file_name,
+                                 element.sourceline, element.get("id")))
+    for process in doc.xpath(".//bpmn:process", namespaces=NS):
+        names = process.xpath("./bpmn:extensionElements/spiffworkflow:properties/"
+                              "spiffworkflow:property/@name", namespaces=NS)
+        for name in names:
+            if props.is_deadline_length(name):
+                prop = name + props.TITLE_SUFFIX + props.EN_SUFFIX
+                if prop not in names:
+                    found.append(Problem(missing.format(prop=prop), file_name,
+                                         process.sourceline, process.get("id")))
+    return found
 
 
 def validate_bpmn(xml: str | bytes, file_name: str) -> list[Problem]:

@@ -15,7 +15,9 @@ from app.auth.service import actor_of
 from app.engine import runtime
 from app.engine.errors import FormInvalid
 from app.engine.models import HumanTask, ProcessInstance, ProcessModel
+from app.engine.tasks import is_candidate
 from app.sla.view import views as deadline_views
+from app.web.cases import Panel
 from app.web.history import history as case_history
 from app.cases.access import may_view_case
 from app.permissions import case_data, signed_in, task_work
@@ -34,23 +36,54 @@ from . import queries
 bp = Blueprint("inbox", __name__)
 
 
+@bp.app_context_processor
+def menu_helpers():
+    """The menu (base.html) links only what the user may use: ``may_open(endpoint)`` reads
+    the route's declaration (app.permissions), ``may_start()`` asks whether a procedure's
+    start lane is one of the user's groups (app.cases.access.startable_processes)."""
+    return {"may_open": _may_open, "may_start": _may_start}
+
+
+def _may_open(endpoint: str) -> bool:
+    from app.permissions import ALWAYS, GROUPS, STATION, access_of
+    view = current_app.view_functions.get(endpoint)
+    access = access_of(view) if view is not None else None
+    if access is None or access.kind == STATION or not current_user.is_authenticated:
+        return False
+    return access.kind != GROUPS or current_user.in_group(*access.groups, ALWAYS)
+
+
+def _may_start() -> bool:
+    from flask import g
+    from app.cases.access import startable_processes
+    if "sscard_may_start" not in g:  # once per request
+        g.sscard_may_start = current_user.is_authenticated and \
+            bool(startable_processes(db_session(), current_user.group_names))
+    return g.sscard_may_start
+
+
 @bp.get("/inbox")
 @signed_in
 def index():
     session = db_session()
-    scope = "group" if request.args.get("scope") == "group" else "mine"
+    counts = queries.counts(session, current_user)
+    scope = request.args.get("scope")
+    if scope not in queries.SCOPES:  # no tab asked for: the one with work, mine first
+        scope = "group" if counts["group"] and not counts["mine"] else "mine"
+    sort = request.args.get("sort")
+    sort = sort if sort in queries.SORTS else "urgent"  # waiting applicants first, then due date
     process = request.args.get("process") or None
     deadline = request.args.get("deadline") or None
     after = request.args.get("after") or None
     if after is not None and parse_id(after.rpartition("|")[2]) is None:
-        rows, cursor = [], None  # a tampered cursor ("due|id", the id no id): an empty page
+        rows, cursor = [], None  # a tampered cursor ("part:key|id", the id no id): an empty page
     else:
         rows, cursor = queries.tasks(session, current_user, scope, calendar(session), today(),
-                                     process=process, deadline=deadline, after=after,
+                                     process=process, deadline=deadline, after=after, sort=sort,
                                      limit=int(current_app.config["PAGE_SIZE"]))
     processes = session.scalars(select(ProcessModel.key).distinct().order_by(ProcessModel.key)).all()
-    return render_template("inbox/index.html", rows=rows, cursor=cursor, scope=scope,
-                           process=process, deadline=deadline, processes=processes)
+    return render_template("inbox/index.html", rows=rows, cursor=cursor, scope=scope, sort=sort,
+                           counts=counts, process=process, deadline=deadline, processes=processes)
 
 
 def _task_or_404(task_id: int) -> HumanTask:
@@ -91,7 +124,7 @@ def release(task_id):
     if task.assignee_id != current_user.id:
         abort(403)
     return page_step(lambda: runtime.release(session, task.id, actor_of(current_user)),
-                     url_for("inbox.index"), t("已退回到岗位组。", "Task released to the group."))
+                     url_for("inbox.index"), t("已放回岗位组，待他人领取。", "Put back for the group."))
 
 
 @bp.post("/tasks/<int:task_id>/reassign")
@@ -124,12 +157,13 @@ def task(task_id):
     # its candidates work on it; managers (of the case's offices) may look at it
     if not (_may_work_on(task) or (current_user.in_group("manager", "administrator")
                                    and may_view_case(session, current_user, instance))):
-        abort(403)
+        return _refused(task)
     form_cls = get_form(task.form_key)
     errors = {}
     if request.method == "POST":
         if task.state != "open" or not _may_work_on(task):
-            flash(t("该任务已由他人办理或已不属于您。", "This task was done by someone else or is no longer yours."))
+            flash(_owner_text(task) if task.state == "open" and task.assignee_id not in (None, current_user.id)
+                  else t("该任务已由他人办理或已不属于您。", "This task was done by someone else or is no longer yours."))
             return redirect(url_for("cases.show", instance_id=task.instance_id))
         data = _posted_data()
         # validated once, by the engine's step (FormInvalid carries the messages)
@@ -140,19 +174,87 @@ def task(task_id):
         except FormInvalid as e:
             session.rollback()
             errors = e.errors
+            _fit(form, runtime.task_data(session, task.id))
         except STEP_ERRORS as e:
             session.rollback()
             flash(case_errors(e))
             return redirect(url_for("cases.show", instance_id=task.instance_id))
         else:
-            flash(t("任务已完成。", "Task completed."))
-            return redirect(_next_url(session, task.instance_id))
+            target = _next_url(session, task.instance_id)
+            flash(_again_text(session, task, target) or t("任务已完成。", "Task completed."))
+            return redirect(target)
     else:
-        form = form_cls(data=_prefill(instance, task))
+        data = runtime.task_data(session, task.id)
+        form = form_cls(data=_prefill(instance, task, data))
+        _fit(form, data)
     history = case_history(session, instance)
     deadlines = deadline_views(session, [instance.id], calendar(session), today())[instance.id]
+    headers = task_headers(session, instance)
+    shown = {h.context["deadline"].name for h in headers if h.context.get("deadline") is not None}
     return render_template("inbox/task.html", task=task, instance=instance, form=form, errors=errors,
-                           history=history, may_work=_may_work_on(task), deadlines=deadlines)
+                           history=history, may_work=_may_work_on(task), deadlines=deadlines,
+                           headers=headers, header_deadlines=shown, owner=_owner_text(task))
+
+
+def task_headers(session, instance) -> list[Panel]:
+    """What each procedure family shows at the top of its cases' task pages (its manifest's
+    ``task_header``): whose card it is, and what a failed check said."""
+    headers = []
+    for family in current_app.extensions["sscard"].families:
+        if family.task_header is not None:
+            template, build = family.task_header
+            context = build(session, instance)
+            if context is not None:
+                headers.append(Panel(template, context))
+    return headers
+
+
+def _fit(form, data: dict) -> None:
+    """A form may shape itself to its task's data (``fit_to_task``: e.g. offer only ending
+    when another check cannot pass)."""
+    fit = getattr(form, "fit_to_task", None)
+    if fit is not None:
+        fit(data or {})
+
+
+def _again_text(session, task: HumanTask, target: str) -> str | None:
+    """When the completed task comes straight back (the same form, e.g. the police check or
+    the blank card failed again): why, as the family's header says it; else None."""
+    again = session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == task.instance_id, HumanTask.state == "open",
+        HumanTask.form_key == task.form_key, HumanTask.id != task.id).order_by(HumanTask.id)).all()
+    again = [a for a in again if target == url_for("inbox.task", task_id=a.id)]
+    if not again:
+        return None
+    instance = session.get(ProcessInstance, task.instance_id)
+    for header in task_headers(session, instance):
+        note = (header.context.get("notes") or {}).get(again[0].id)
+        if note and note.get("again") is not None:
+            return str(note["again"])
+    return t("已提交，但流程又回到了本环节，请核对后重新办理。",
+             "Submitted, but the case came back to this step: check and complete it again.")
+
+
+def _owner_text(task: HumanTask) -> str | None:
+    """Whose the task is when it is not the user's to take: "该任务已由 X 领取"."""
+    if task.state != "open" or task.assignee_id is None or task.assignee_id == current_user.id:
+        return None
+    name = task.assignee_name or t("其他经办人", "another clerk")
+    return t(f"该任务已由 {name} 领取。", f"This task was claimed by {name}.")
+
+
+def _refused(task: HumanTask):
+    """Not the user's task: a 403 page that says why (whose it is, for a clerk of its group
+    at its office), never the case's data."""
+    actor = actor_of(current_user)
+    if task.state != "open":
+        message = t("该任务已办结。", "This task is done.")
+    elif task.assignee_id is not None and is_candidate(task, actor):
+        message = _owner_text(task)
+    else:
+        message = t("该任务不属于您所在的岗位组或机构，您不能办理。",
+                    "This task belongs to another group or office: you cannot work on it.")
+    return render_template("inbox/task.html", task=task, refused=message), 403
 
 
 def _posted_data() -> dict:
@@ -167,10 +269,11 @@ def _posted_data() -> dict:
     return data
 
 
-def _prefill(instance: ProcessInstance, task: HumanTask) -> dict:
+def _prefill(instance: ProcessInstance, task: HumanTask, data: dict | None = None) -> dict:
     """Values the case already holds for this form's fields (e.g. a correction task)."""
     form_cls = get_form(task.form_key)
-    data = runtime.task_data(db_session(), task.id)
+    if data is None:
+        data = runtime.task_data(db_session(), task.id)
     values = {}
     for name, field in form_cls()._fields.items():
         if name not in data:
@@ -187,12 +290,21 @@ def _prefill(instance: ProcessInstance, task: HumanTask) -> dict:
 
 
 def _next_url(session, instance_id: int) -> str:
-    """The case's next open task when it is this clerk's, else the case page."""
+    """The case's next open task when it is this clerk's, else the case page. A task of the
+    clerk's group that follows their step (a correction, the next step at the window) is
+    claimed for them: it stays in "my tasks" if they step away (as on starting a case)."""
     nxt = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
                           .order_by(HumanTask.id)).all()
     for task in nxt:
-        if _may_work_on(task):
-            return url_for("inbox.task", task_id=task.id)
+        if not _may_work_on(task):
+            continue
+        if task.assignee_id is None:
+            try:  # the engine's rules (candidate, four eyes) decide; refused: not theirs
+                runtime.claim(session, task.id, actor_of(current_user))
+            except STEP_ERRORS:
+                session.rollback()
+                continue
+        return url_for("inbox.task", task_id=task.id)
     return url_for("cases.show", instance_id=instance_id)
 
 

@@ -30,10 +30,26 @@ class Family:
     modules: tuple[str, ...] = ()
     # the family's panel on the case page: (template, fn(session, instance) -> context or None)
     case_panel: tuple[str, Callable[..., dict | None]] | None = None
+    # the family's header on its cases' task pages (whose card it is): (template,
+    # fn(session, instance) -> context or None). The context may carry ``deadline`` (the
+    # DeadlineView it shows: the page leaves that one out of its own line) and ``notes``
+    # ({human task id: note}: what a failed check said); a note's ``again`` (a ``T``) is the
+    # message when a completed task comes straight back to the same form
+    task_header: tuple[str, Callable[..., dict | None]] | None = None
     demo_seed: Callable[..., Any] | None = None     # fn(session): demo cases (after deploy)
     # fn(session, instance_id, actor, reason): the family's rows end with a cancelled case,
     # in the same transaction (e.g. a card being made is cancelled, its blank card returned)
     on_cancel: Callable[..., Any] | None = None
+    # fn(session, text) -> a select of instance ids whose family data match what a clerk typed
+    # (a name, an ID number or its last digits, a mobile, a card or application number), or
+    # None; the case list joins it with app.cases.access.visible_cases
+    search: Callable[..., Any] | None = None
+    # fn(session, instance_ids) -> {instance id: (kind, (zh, en) label, (zh, en) reason or None)}
+    # for the family's ended cases: how it ended beyond the engine's "completed" (kind "issued",
+    # "refused" or "cancelled"), on the case list and the case page
+    outcome: Callable[..., dict] | None = None
+    # fn(session, instance_ids) -> {instance id: text}: whom the case is for (lists), masked
+    subject: Callable[..., dict] | None = None
     processes: tuple[str, ...] = field(default=())  # process ids, for lists and docs
 
 

@@ -18,10 +18,10 @@ TOKEN_PREFIXES = ("/api/",)
 
 
 CASE_STATUSES = {
-    "running": ("办理中", "in progress"), "waiting": ("等待中", "waiting"), "error": ("异常", "error"),
-    "completed": ("已办结", "completed"), "cancelled": ("已撤销", "cancelled"),
+    "running": ("办理中", "In progress"), "waiting": ("等待中", "Waiting"), "error": ("异常", "Error"),
+    "completed": ("已办结", "Completed"), "cancelled": ("已撤销", "Cancelled"),
 }
-TASK_STATES = {"open": ("待办", "open"), "completed": ("已完成", "completed"), "cancelled": ("已取消", "cancelled")}
+TASK_STATES = {"open": ("待办", "Open"), "completed": ("已完成", "Completed"), "cancelled": ("已取消", "Cancelled")}
 
 
 def label(table: dict, code: str) -> str:
@@ -98,7 +98,9 @@ def register_web(app: Flask) -> None:
 
     @app.context_processor
     def helpers():
+        from app.web.names import deadline_title, procedure_name
         return {"t": t, "lang": lambda: get_locale(), "text": to_text, "T": T,
+                "procedure_name": procedure_name, "deadline_title": deadline_title,
                 "case_status": lambda code: label(CASE_STATUSES, code),
                 "task_state": lambda code: label(TASK_STATES, code),
                 "group_label": lambda name: label(GROUPS, name),

@@ -12,6 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.auth.models import User
+from app.common.i18n import T
+from app.engine import properties as props
 from app.engine.errors import ModelInvalid
 from app.engine.models import AuditEvent, HumanTask, ProcessInstance
 
@@ -20,7 +22,7 @@ _SENTENCES = {
     "start": ("{who} 受理「{step}」", "{who} started “{step}”"),
     "complete": ("{who} 办结「{step}」", "{who} completed “{step}”"),
     "claim": ("{who} 领取「{step}」", "{who} claimed “{step}”"),
-    "release": ("{who} 退回「{step}」到岗位组", "{who} released “{step}” to the group"),
+    "release": ("{who} 将「{step}」放回岗位组待他人领取", "{who} put “{step}” back for the group"),
     "reassign": ("{who} 将「{step}」改派给 {extra}", "{who} reassigned “{step}” to {extra}"),
     "timer": ("定时器「{step}」到期触发", "Timer “{step}” fired"),
     "message": ("收到「{extra}」", "Received “{extra}”"),
@@ -54,23 +56,33 @@ def _names(session, events) -> dict[str, str]:
                                 .where(User.username.in_(usernames))).all())
 
 
-def step_titles(session, instance: ProcessInstance) -> dict[str, str]:
-    """Step titles of the case: its task rows (what the clerk saw), then the model's elements."""
+def step_titles(session, instance: ProcessInstance) -> dict[str, T]:
+    """Step titles of the case in both languages (``T``: it renders in the page's language,
+    ``.text("en")`` picks one): its task rows (what the clerk saw), then the model's elements
+    (their ``name`` and ``name.en``)."""
     from app.engine.repository import load, workflow_specs
-    titles: dict[str, str] = {}
+    titles: dict[str, T] = {}
     try:
         model = load(session, instance.model_id)
         for spec in [model.spec, *workflow_specs(session, model, instance.call_bindings).values()]:
             for ts in spec.task_specs.values():
                 name = getattr(ts, "bpmn_name", None)
                 if name and getattr(ts, "bpmn_id", None):
-                    titles.setdefault(ts.bpmn_id, name)
+                    titles.setdefault(ts.bpmn_id, T(*props.names(ts)))
     except ModelInvalid:  # an old model that no longer parses: titles from the rows only
         pass
-    for task_name, title in session.execute(select(HumanTask.task_name, HumanTask.title).where(
-            HumanTask.instance_id == instance.id)):
-        titles[task_name] = title
+    for task_name, title, title_en in session.execute(
+            select(HumanTask.task_name, HumanTask.title, HumanTask.title_en).where(
+                HumanTask.instance_id == instance.id)):
+        titles[task_name] = T(title, title_en or title)
     return titles
+
+
+def procedure_names(session, instance: ProcessInstance) -> T:
+    """The case's procedure name in both languages (the process's ``name`` and ``name.en``)."""
+    from app.web.names import model_names
+    return model_names(session, instance.model) if instance.model is not None \
+        else T(instance.process_key)
 
 
 def _who(event: AuditEvent, names: dict[str, str], lang: int) -> str:
@@ -99,18 +111,50 @@ def _extra(event: AuditEvent, lang: int) -> str:
     return ""
 
 
-def history(session, instance: ProcessInstance, titles: dict[str, str] | None = None) -> list[Line]:
+def _text(title, lang: str) -> str:
+    return title.text(lang) if isinstance(title, T) else str(title)
+
+
+def _english_titles(session, instance: ProcessInstance, titles: dict) -> list[tuple[str, str]]:
+    """(Chinese, English) of the case's step and deadline titles, longest first: the engine
+    writes the English of a deadline or incident record with the Chinese title in it
+    ("Clock paused (办理时限): ..."); the English history says the English one."""
+    from app.engine.repository import load
+    pairs = {(t.text("zh"), t.text("en")) for t in titles.values() if isinstance(t, T)}
+    try:
+        model = load(session, instance.model_id)
+        pairs |= set(props.deadline_titles({**model.process_properties,
+                                            **model.start_properties}).values())
+    except ModelInvalid:
+        pass
+    return sorted(((zh, en) for zh, en in pairs if zh and en and zh != en),
+                  key=lambda pair: len(pair[0]), reverse=True)
+
+
+def _in_english(text: str, pairs: list[tuple[str, str]]) -> str:
+    for zh, en in pairs:
+        if zh in text:
+            text = text.replace(zh, en)
+    return text
+
+
+def history(session, instance: ProcessInstance, titles: dict[str, T] | None = None) -> list[Line]:
     """``titles``: the case's step titles when the caller has them already (``step_titles``)."""
     events = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
                              .order_by(AuditEvent.id)).all()
     names = _names(session, events)
     titles = step_titles(session, instance) if titles is None else titles
-    process_name = instance.model.name if instance.model is not None else instance.process_key
+    process_name = procedure_names(session, instance)
+    english = None  # (zh, en) titles, read when a record needs them
     lines = []
     for e in events:
         zh_t, en_t = _SENTENCES.get(e.action, ("{who} {extra}", "{who} {extra}"))
         step = process_name if e.action == "start" else titles.get(e.task_name or "", e.task_name or "")
-        zh = zh_t.format(who=_who(e, names, 0), step=step, extra=_extra(e, 0))
-        en = en_t.format(who=_who(e, names, 1), step=step, extra=_extra(e, 1))
+        extra_en = _extra(e, 1)
+        if e.action in ("deadline", "incident") and extra_en:
+            english = _english_titles(session, instance, titles) if english is None else english
+            extra_en = _in_english(extra_en, english)
+        zh = zh_t.format(who=_who(e, names, 0), step=_text(step, "zh"), extra=_extra(e, 0))
+        en = en_t.format(who=_who(e, names, 1), step=_text(step, "en"), extra=extra_en)
         lines.append(Line(e.at, e.action, zh, en))
     return lines

@@ -13,13 +13,14 @@ from wtforms.validators import Length, Optional
 from forms.base import TaskForm
 from forms.choices import (ETHNICITIES, FUJIAN_CITIES, ID_TYPES, MEDICAL_INSURANCE_TYPES, NO,
                            RESIDENT_ID, SEXES)
-from forms.fields import (PLEASE_CHOOSE, CheckboxField, DateField, FileField, RadioField,
-                          SelectField, StringField, TextAreaField, YesNoField, make_choices)
+from forms.fields import (PLEASE_CHOOSE, CheckboxField, DateField, FieldGroup, FieldGroups,
+                          FileField, GroupedFields, RadioField, SelectField, StringField,
+                          TextAreaField, YesNoField, make_choices)
 from forms.i18n import T
 from forms.registry import register
 from forms.application.rules import (guardian_errors, id_validity_errors, needs_guardian,
                                      old_card_errors)
-from forms.photo import MAX_PHOTO_BYTES, Photo
+from forms.photo import PHOTO_HINT, Photo
 from forms.validators import (NotAfterToday, Required, Rule, check_card_number, check_id_number,
                               check_landline, check_mobile, check_name, check_postcode,
                               id_birth_date, id_sex, today)
@@ -45,12 +46,26 @@ def _code2(value: Any) -> str:
 
 
 @register
-class ApplicationForm(TaskForm):
-    """申领表: every field of the paper form; codes for choices (see ``forms.choices``)."""
+class ApplicationForm(GroupedFields, TaskForm):
+    """申领表: every field of the paper form; codes for choices (see ``forms.choices``). The
+    page draws the fields in this order, the groups of ``field_groups`` together: the ID's
+    validity with “长期”, the guardian, the existing card with the consent to stop it (shown
+    and checked only when this is not the first card)."""
 
     form_key = "application.apply"
     legacy_keys = ("application",)
     title = T("福建省社会保障卡申领表", "Fujian social security card application form")
+    field_groups = FieldGroups((
+        FieldGroup("id_validity", T("证件有效期", "Validity of the ID document"),
+                   ("id_valid_from", "id_valid_to", "id_long_term")),
+        FieldGroup("guardian", T("监护人信息（申请人未满16周岁时填写）",
+                                 "Guardian (only for an applicant under 16)"),
+                   ("guardian_name", "guardian_id_type", "guardian_id_number")),
+        FieldGroup("old_card", T("已持社保卡信息（非首次申领时填写）",
+                                 "Existing card (only when this is not the first card)"),
+                   ("old_card_city", "old_card_number", "consent_stop_old_card"),
+                   show_when=("first_card", NO)),
+    ))
 
     application_date = DateField(T("申领日期", "Application date"),
                                  [Required(), NotAfterToday()], default=today)
@@ -63,11 +78,7 @@ class ApplicationForm(TaskForm):
     ethnicity = SelectField(T("民族", "Ethnicity"), [Required(choose=True)],
                             choices=make_choices(ETHNICITIES, PLEASE_CHOOSE), coerce=_code2,
                             default="")
-    photo = FileField(T("照片", "Photo"), [Photo()], description=T(
-        "1寸近期正面免冠彩色照片，JPEG或PNG格式，宽295像素×高413像素（像素413*295），"
-        f"不超过{MAX_PHOTO_BYTES // 1024} KB",
-        "Recent 1-inch frontal colour photo without headwear, JPEG or PNG, 295 pixels wide × "
-        f"413 high, at most {MAX_PHOTO_BYTES // 1024} KB"))
+    photo = FileField(T("照片", "Photo"), [Photo()], description=PHOTO_HINT)
     birth_date = DateField(T("出生日期", "Date of birth"), [Required(), NotAfterToday()])
     occupation = StringField(T("职业（工种）", "Occupation (trade)"), [Optional(), Length(max=50)])
     landline = StringField(T("固定电话", "Landline"), [Optional(), Rule(check_landline)])
@@ -75,10 +86,11 @@ class ApplicationForm(TaskForm):
 
     id_type = SelectField(T("有效身份证件类型", "ID document type"), [Required(choose=True)],
                           choices=make_choices(ID_TYPES, PLEASE_CHOOSE), default=RESIDENT_ID)
+    id_number = StringField(T("证件号码", "ID document number"), [Required()])
+    # 证件有效期: from, to, and “长期” right after “to” (one group on the page)
     id_valid_from = DateField(T("证件有效期（起）", "ID valid from"), [Optional()])
     id_valid_to = DateField(T("证件有效期（止）", "ID valid to"), [Optional()])
     id_long_term = CheckboxField(T("长期", "Long-term"))
-    id_number = StringField(T("证件号码", "ID document number"), [Required()])
     country = StringField(T("国家/地区", "Country/region"), [Required(), Length(max=30)],
                           default="中国")
     household_address = StringField(T("户口所在地地址", "Household registration address"),

@@ -17,7 +17,7 @@ from forms.base import TaskForm
 from forms.choices import SEXES
 from forms.fields import (CheckboxField, DateField, RadioField, SelectField, StringField,
                           TextAreaField, make_choices, PLEASE_CHOOSE)
-from forms.i18n import T
+from forms.i18n import T, get_locale
 from forms.registry import register
 from forms.validators import NotAfterToday, Required, Rule, check_name
 
@@ -30,6 +30,14 @@ CORRECTED, UNSOLVABLE = "corrected", "unsolvable"
 CORRECT_DECISIONS = (
     (CORRECTED, T("已与申请人当场核实更正，重新比对", "Checked and corrected with the applicant: check again")),
     (UNSOLVABLE, T("当场无法解决，终止制卡", "Cannot be solved on the spot: stop")),
+)
+# at an outlet the applicant has gone home by the time the check fails: the clerk calls them
+OUTLET = "outlet"  # ``application.channel`` of an outlet application (application.record)
+OUTLET_CORRECT_DECISIONS = (
+    (CORRECTED, T("已联系申请人核实后更正，重新比对",
+                  "Contacted the applicant, checked and corrected the data: check again")),
+    (UNSOLVABLE, T("无法联系申请人或无法核实更正，终止制卡",
+                   "The applicant cannot be reached or the data cannot be checked: stop")),
 )
 CHECKED_DOCUMENTS = (
     ("resident_id", T("居民身份证原件", "Original resident ID card")),
@@ -73,6 +81,31 @@ class CorrectDataForm(TaskForm):
                                    default="")
     reason = TextAreaField(T("无法解决的原因", "Why it cannot be solved"),
                            [Optional(), Length(max=200)])
+
+    def fit_to_task(self, data: dict) -> None:
+        """Shape the form shown for the task from its data: when the police check said no
+        correction can make the next check pass (``police.retry`` false: a household
+        elsewhere, a number the register does not know ...), only ending is offered, with the
+        register's reason as the reason (the clerk may edit it). At an outlet the choices
+        say the clerk contacts the applicant (who is not there), not "on the spot"."""
+        application = data.get("application") if isinstance(data, dict) else None
+        at_outlet = isinstance(application, dict) and application.get("channel") == OUTLET
+        decisions = OUTLET_CORRECT_DECISIONS if at_outlet else CORRECT_DECISIONS
+        self.decision.choices = make_choices(decisions)
+        police = data.get("police") if isinstance(data, dict) else None
+        if not isinstance(police, dict) or police.get("match") is not False \
+                or police.get("retry") is not False:
+            return
+        self.decision.choices = make_choices([c for c in decisions if c[0] == UNSOLVABLE])
+        self.decision.data = UNSOLVABLE
+        for name in ("name", "sex", "birth_date", "checked_document"):
+            if name in self:
+                del self[name]
+        if not self.reason.data:
+            en = get_locale() == "en"
+            texts = [(r.get("en") if en else None) or r.get("zh") or ""
+                     for r in police.get("reasons") or [] if isinstance(r, dict)]
+            self.reason.data = ("; " if en else "；").join(t for t in texts if t)[:200] or None
 
     def cross_validate(self) -> Iterable[tuple[str, T]]:
         if self.decision.data == UNSOLVABLE and not self.reason.errors and not self.reason.data:

@@ -17,8 +17,8 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from forms.base import TaskForm
 from forms.choices import ID_TYPES, RESIDENT_ID
-from forms.fields import (PLEASE_CHOOSE, CheckboxField, RadioField, SelectField, StringField,
-                          TextAreaField, make_choices)
+from forms.fields import (PLEASE_CHOOSE, CheckboxField, FieldGroup, FieldGroups, GroupedFields,
+                          RadioField, SelectField, StringField, TextAreaField, make_choices)
 from forms.i18n import T
 from forms.registry import register
 from forms.validators import Required, Rule, check_id_number, check_name
@@ -81,9 +81,10 @@ class ReceiveAtOutletForm(TaskForm):
 
 HOLDER, PROXY = "holder", "proxy"
 PICKUP_BY = (
-    (HOLDER, T("申请人本人", "The applicant")),
-    (PROXY, T("他人代领", "A proxy")),
+    (HOLDER, T("本人领取", "The applicant in person")),
+    (PROXY, T("代领", "A proxy collects it")),
 )
+PROXY_FIELDS = ("proxy_name", "proxy_id_type", "proxy_id_number", "proxy_documents_checked")
 MSG_PROXY = T("他人代领的，须填写{what}", "For a proxy, {what} is required")
 MSG_PROXY_DOCS = T("代领须查验持卡人身份证原件及户口簿、代领人身份证原件及户口簿",
                    "A proxy must show the holder's ID original and household register and their "
@@ -91,13 +92,20 @@ MSG_PROXY_DOCS = T("代领须查验持卡人身份证原件及户口簿、代领
 
 
 @register
-class PickupForm(TaskForm):
+class PickupForm(GroupedFields, TaskForm):
     """领卡: in person with the ID original, or by a proxy with both IDs and household
-    registers (Y §3.2.2); the person taking the card signs."""
+    registers (Y §3.2.2); the person taking the card signs. The clerk first says who
+    collects the card; the proxy's details are a group of their own, shown, required and
+    kept only when a proxy collects it (代领)."""
 
     form_key = "application.pickup"
     legacy_keys = ("pickup",)
     title = T("领取社保卡", "Card pickup")
+    field_groups = FieldGroups((
+        FieldGroup("proxy", T("代领人信息（仅代领时填写）",
+                              "Proxy's details (only when a proxy collects the card)"),
+                   PROXY_FIELDS, show_when=("picked_up_by", PROXY)),
+    ))
 
     picked_up_by = RadioField(T("领卡人", "Picked up by"), [Required(choose=True)],
                               choices=make_choices(PICKUP_BY), default="")

@@ -234,7 +234,8 @@ def test_changed_model_deploys_as_a_new_version_and_running_cases_stay_on_theirs
         assert inst.model_id == v1 and inst.status == "waiting"
 
     # new cases start on version 2
-    assert "instant_issuance v2" in web.get("/start").get_data(as_text=True)
+    start_page = web.get("/start").get_data(as_text=True)  # the name and version, not the key
+    assert 'id="start-instant_issuance">立等可取（制发卡服务窗口）</button> <span class="muted">第 2 版</span>' in start_page
     r = web.post("/start", {"process": "instant_issuance"}, page="/start")
     new_task_id = int(r.headers["Location"].rsplit("/", 1)[1])
     with db(app) as s:

@@ -61,8 +61,9 @@ def test_history_shows_start_and_completion_with_the_actor(app, web):
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", rows[0][1])
     assert "form_key" not in html and "lock_version=" not in html and "task_id=" not in html
     english = history(web.get(f"/cases/{case_id}?lang=en").get_data(as_text=True))
-    assert [r[2] for r in english][1:3] == ["窗口经办 陈敏 claimed “受理：填写申领表”",
-                                            "窗口经办 陈敏 completed “受理：填写申领表”"]
+    assert [r[2] for r in english][:3] == ["窗口经办 陈敏 started “Instant issuance (bank card window)”",
+                                           "窗口经办 陈敏 claimed “Accept: fill in the application form”",
+                                           "窗口经办 陈敏 completed “Accept: fill in the application form”"]
     with db(app) as s:
         inst = s.get(ProcessInstance, case_id)
         assert inst.status == "waiting"
@@ -285,7 +286,7 @@ def test_cancel_from_the_case_page(app, web):
     page = f"/cases/{inst_id}"
     r = web.post(f"/cases/{inst_id}/cancel", {"reason": ""}, page=page, follow_redirects=True)
     assert "请填写撤销原因" in r.get_data(as_text=True)
-    r = web.post(f"/cases/{inst_id}/cancel", {"reason": "申请人放弃"}, page=page, follow_redirects=True)
+    r = web.post(f"/cases/{inst_id}/cancel", {"reason": "申请人放弃", "confirm": "yes"}, page=page, follow_redirects=True)
     html = r.get_data(as_text=True)
     assert "办件已撤销" in html and 'data-status="cancelled"' in html and 'id="cancel-form"' not in html
 

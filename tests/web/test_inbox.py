@@ -176,7 +176,9 @@ def test_mine_and_group_scopes_with_claim_and_release(app, web):
     task = open_task(app, instance_id)
     web.login("window")
     assert task_rows(web.get("/inbox?scope=group").get_data(as_text=True)) == [task.id]
-    assert task_rows(web.get("/inbox").get_data(as_text=True)) == []  # default: mine
+    assert task_rows(web.get("/inbox?scope=mine").get_data(as_text=True)) == []
+    # no tab asked for: the one with work (mine is empty, so the group's)
+    assert task_rows(web.get("/inbox").get_data(as_text=True)) == [task.id]
     group_page = web.get("/inbox?scope=group").get_data(as_text=True)
     assert f'action="/tasks/{task.id}/claim"' in group_page
 
@@ -323,13 +325,15 @@ def test_keyset_paging_has_no_duplicates_and_misses_nothing(app, web):
         expected = {t.id for t in tasks}
     assert len(expected) == 30
     web.login("window")
-    seen, pages = _follow_pages(web, "/inbox?scope=group")
+    # by due date (the column sort): the default order puts instant-issuance cases (the
+    # applicant waits at the window) first in arrival order, tests/web/test_inbox_experience.py
+    seen, pages = _follow_pages(web, "/inbox?scope=group&sort=due")
     assert pages == 2 and len(seen) == len(set(seen)) == 30 and set(seen) == expected
-    first_page = task_rows(web.get("/inbox?scope=group").get_data(as_text=True))
+    first_page = task_rows(web.get("/inbox?scope=group&sort=due").get_data(as_text=True))
     assert len(first_page) == 25
 
     app.config["PAGE_SIZE"] = 4  # many pages, page borders inside runs of equal due dates
-    seen, pages = _follow_pages(web, "/inbox?scope=group")
+    seen, pages = _follow_pages(web, "/inbox?scope=group&sort=due")
     assert pages == 8 and len(seen) == len(set(seen)) == 30 and set(seen) == expected
     # sorted by due date (none last), then id
     with db(app) as s:

@@ -9,9 +9,29 @@ def _panel(session, instance):
     return application_panel(session, instance)
 
 
+def _header(session, instance):
+    from app.procedures.application.panel import application_header
+    return application_header(session, instance)
+
+
 def _cancel(session, instance_id, actor, reason):
     from app.procedures.application.operations.cancel import cancel_for_instance
     return cancel_for_instance(session, instance_id, actor, reason)
+
+
+def _search(session, text):
+    from app.procedures.application.search import search
+    return search(session, text)
+
+
+def _outcome(session, instance_ids):
+    from app.procedures.application.search import outcomes
+    return outcomes(session, instance_ids)
+
+
+def _subject(session, instance_ids):
+    from app.procedures.application.search import subjects
+    return subjects(session, instance_ids)
 
 
 def _demo(session):
@@ -23,9 +43,12 @@ FAMILY = Family(
     name="application", title_zh="申领", title_en="Application",
     bpmn_dir="processes/application",
     modules=("app.procedures.application.models", "app.procedures.application.operations",
-             "forms.application"),
+             "forms.application",
+             "app.procedures.application.drafts"),  # the round withdrawing unsubmitted drafts
     on_cancel=_cancel,
+    search=_search, outcome=_outcome, subject=_subject,
     case_panel=("panels/application.html", _panel),
+    task_header=("panels/application_header.html", _header),
     demo_seed=_demo,
     processes=("instant_issuance", "outlet_application"),
 )

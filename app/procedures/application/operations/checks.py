@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import app.adapters as adapters
 from app.cards import archive as card_archive
 from app.cards.states import CARD_BEING_MADE
@@ -10,6 +12,7 @@ from app.procedures.application.operations.common import (
     _application,
     _open,
 )
+from app.procedures.application.reasons import POLICE_FIELDS, police_may_pass_again
 from app.procedures.application.states import ApplicationStatus
 
 # ------------------------------------------------------------------------------ archive, police
@@ -71,24 +74,29 @@ def archive_stop_old_card(ctx: ServiceContext, application_id: int) -> dict:
 
 @registry.operation(
     "police.verify",
-    results=("match", "reasons", "checks"),
+    results=("match", "reasons", "checks", "fields", "retry"),
     errors=("police_unavailable",),
 )
 def police_verify(ctx: ServiceContext, application_id: int) -> dict:
     """与公安部门联网核查: compare name, sex and date of birth with the household register.
     A mismatch is a result (``match: false`` with reasons), not an error: the diagram
-    decides. An unreachable register is the retryable error ``police_unavailable``."""
+    decides. An unreachable register is the retryable error ``police_unavailable``.
+
+    For the clerk's correction task the result also says which fields differ (``fields``:
+    ``{field, register, form}``, the register's value where the register tells it, never an
+    ID number) and whether a correction on the spot can make the next check pass (``retry``:
+    not for a household elsewhere or a number the register does not know)."""
     app = _application(ctx, application_id, for_update=True)
     _open(app)
     app.status = ApplicationStatus.CHECKING
     app.police_checks = (app.police_checks or 0) + 1
+    register = None
     if app.id_type != "resident_id":
         result = adapters.VerifyResult(False, [adapters.Reason.of("not_resident_id")])
     else:
+        register = adapters.police(ctx.session)
         try:
-            result = adapters.police(ctx.session).verify(
-                app.id_number, app.name, app.sex, app.birth_date
-            )
+            result = register.verify(app.id_number, app.name, app.sex, app.birth_date)
         except adapters.PoliceUnavailable as e:
             raise ServiceError(
                 "police_unavailable",
@@ -96,4 +104,36 @@ def police_verify(ctx: ServiceContext, application_id: int) -> dict:
                 "The police register cannot be reached; retry later",
                 retryable=True,
             ) from e
-    return {**result.as_dict(), "checks": app.police_checks}
+    codes = [r.code for r in result.reasons]
+    return {**result.as_dict(), "checks": app.police_checks,
+            "fields": _differing_fields(ctx, register, result, app),
+            "retry": bool(result.match) or police_may_pass_again(codes)}
+
+
+def _differing_fields(ctx: ServiceContext, register, result, app) -> list[dict]:
+    """``[{field, register, form}]`` of the fields the register names as differing: the value
+    the check used and the register's own (None where the register does not tell it)."""
+    fields = [POLICE_FIELDS[r.code] for r in result.reasons if r.code in POLICE_FIELDS]
+    if not fields:
+        return []
+    registered = _registered_values(ctx, register, result, app.id_number)
+    return [{"field": f, "register": registered.get(f), "form": _plain(getattr(app, f))}
+            for f in fields]
+
+
+def _registered_values(ctx: ServiceContext, register, result, id_number: str) -> dict:
+    """The register's name, sex and date of birth, where it tells them: a connector may put
+    them on its result (``registered``); the embedded register's rows are this database's
+    (``police_register_person``). A real 联网核查 often answers 一致/不一致 only: then none."""
+    given = getattr(result, "registered", None)
+    if isinstance(given, dict):
+        return {k: _plain(v) for k, v in given.items()}
+    if isinstance(register, adapters.EmbeddedPoliceRegister):
+        person = ctx.session.get(adapters.PoliceRegisterPerson, (id_number or "").strip().upper())
+        if person is not None:
+            return {"name": person.name, "sex": person.sex, "birth_date": _plain(person.birth_date)}
+    return {}
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, date) else value

@@ -66,6 +66,9 @@ class VerifyResult:
     reasons: list[Reason] = field(default_factory=list)
     ethnicity: str | None = None          # from the register when matched
     household_address: str | None = None
+    # the register's own values of the fields that differ ({"name": "张玮"}), where the register
+    # tells them (a real 联网核查 may answer 一致/不一致 only: then empty)
+    registered: dict = field(default_factory=dict)
 
     @property
     def reason_pairs(self) -> list[tuple[str, str]]:
@@ -132,7 +135,10 @@ class EmbeddedPoliceRegister(PoliceRegister):
         log.info("police check %s: %s", mask_id(number), "match" if not reasons else
                  ",".join(r.code for r in reasons))
         if reasons:
-            return VerifyResult(False, reasons)
+            values = {"name": person.name, "sex": person.sex, "birth_date": person.birth_date.isoformat()}
+            differing = {"name_differs": "name", "sex_differs": "sex", "birth_date_differs": "birth_date"}
+            return VerifyResult(False, reasons, registered={
+                differing[r.code]: values[differing[r.code]] for r in reasons if r.code in differing})
         return VerifyResult(True, [], person.ethnicity, person.household_address)
 
 

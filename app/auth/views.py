@@ -1,7 +1,7 @@
 """Sign-in (throttled), sign-out, language, the profile page (API tokens) and the password page."""
 from __future__ import annotations
 
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
                    session as http_session, url_for)
@@ -63,6 +63,9 @@ def login():
             error, status = lock_message(lock, now), 429
         else:
             user = service.authenticate(session, username, form.password.data)
+            # The password check takes a while: end its read before writing the attempt, or a
+            # write committed meanwhile (card station, scheduler) makes SQLite refuse ours.
+            session.commit()
             if user is not None:
                 throttle.record_success(session, username, ip, now, policy)
                 sign_in(user)  # commits
@@ -94,7 +97,12 @@ def logout():
 @public
 def set_language(code):
     http_session["lang"] = "en" if code == "en" else "zh"
-    return redirect(_safe_next(request.referrer and urlparse(request.referrer).path))
+    back = None
+    if request.referrer:  # the same page again, its query kept (a search) but for ?lang=
+        ref = urlparse(request.referrer)
+        query = urlencode([(k, v) for k, v in parse_qsl(ref.query, keep_blank_values=True) if k != "lang"])
+        back = ref.path + ("?" + query if query else "")
+    return redirect(_safe_next(back))
 
 
 @bp.route("/profile", methods=["GET", "POST"])

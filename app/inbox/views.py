@@ -17,7 +17,7 @@ from app.engine.errors import FormInvalid
 from app.engine.models import HumanTask, ProcessInstance, ProcessModel
 from app.engine.tasks import is_candidate
 from app.sla.view import views as deadline_views
-from app.web.cases import Panel
+from app.web.cases import Panel, family_panels
 from app.web.history import history as case_history
 from app.cases.access import may_view_case
 from app.permissions import case_data, signed_in, task_work
@@ -197,16 +197,8 @@ def task(task_id):
 
 
 def task_headers(session, instance) -> list[Panel]:
-    """What each procedure family shows at the top of its cases' task pages (its manifest's
-    ``task_header``): whose card it is, and what a failed check said."""
-    headers = []
-    for family in current_app.extensions["sscard"].families:
-        if family.task_header is not None:
-            template, build = family.task_header
-            context = build(session, instance)
-            if context is not None:
-                headers.append(Panel(template, context))
-    return headers
+    """The families' headers of a task page: whose card it is, what a failed check said."""
+    return family_panels(session, instance, "task_header")
 
 
 def _fit(form, data: dict) -> None:
@@ -218,19 +210,24 @@ def _fit(form, data: dict) -> None:
 
 
 def _again_text(session, task: HumanTask, target: str) -> str | None:
-    """When the completed task comes straight back (the same form, e.g. the police check or
-    the blank card failed again): why, as the family's header says it; else None."""
-    again = session.scalars(select(HumanTask).where(
+    """When the step leads to a task that says why something failed (the police check, the
+    blank card): the family header's words — "failed again" when the same form comes straight
+    back, "submitted, but the check failed" when the next task is the correction; else None."""
+    following = [a for a in session.scalars(select(HumanTask).where(
         HumanTask.instance_id == task.instance_id, HumanTask.state == "open",
-        HumanTask.form_key == task.form_key, HumanTask.id != task.id).order_by(HumanTask.id)).all()
-    again = [a for a in again if target == url_for("inbox.task", task_id=a.id)]
-    if not again:
+        HumanTask.id != task.id).order_by(HumanTask.id))
+        if target == url_for("inbox.task", task_id=a.id)]
+    if not following:
         return None
+    same_form = following[0].form_key == task.form_key
     instance = session.get(ProcessInstance, task.instance_id)
     for header in task_headers(session, instance):
-        note = (header.context.get("notes") or {}).get(again[0].id)
-        if note and note.get("again") is not None:
-            return str(note["again"])
+        note = (header.context.get("notes") or {}).get(following[0].id) or {}
+        text = note.get("again" if same_form else "first")
+        if text is not None:
+            return str(text)
+    if not same_form:
+        return None
     return t("已提交，但流程又回到了本环节，请核对后重新办理。",
              "Submitted, but the case came back to this step: check and complete it again.")
 

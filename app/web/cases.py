@@ -228,16 +228,21 @@ class Panel:
     context: dict
 
 
-def case_panels(session, inst) -> list[Panel]:
-    """What each procedure family shows on its cases' page (declared in its manifest)."""
+def family_panels(session, inst, hook: str = "case_panel") -> list[Panel]:
+    """What each procedure family shows of a case, from its manifest: ``case_panel`` on the
+    case page, ``task_header`` at the top of its task pages (whose card, what a check said)."""
     panels = []
     for family in current_app.extensions["sscard"].families:
-        if family.case_panel is not None:
-            template, build = family.case_panel
+        if getattr(family, hook) is not None:
+            template, build = getattr(family, hook)
             context = build(session, inst)
             if context is not None:
                 panels.append(Panel(template, context))
     return panels
+
+
+def case_panels(session, inst) -> list[Panel]:
+    return family_panels(session, inst, "case_panel")
 
 
 def _application(session, inst):

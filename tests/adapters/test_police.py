@@ -30,7 +30,9 @@ def test_unknown_person(session):
 
 
 def test_name_differs(session):
-    assert codes(verify(session, "zhang_wei", name="张伟")) == ["name_differs"]
+    result = verify(session, "zhang_wei", name="张伟")
+    assert codes(result) == ["name_differs"]
+    assert result.registered == {"name": "张玮"}  # the register's value, for the clerk to compare
     assert verify(session, "zhang_wei").match  # after the correction to 张玮
 
 
@@ -39,6 +41,7 @@ def test_sex_and_birth_date_differ(session):
     from datetime import date
     result = verify(session, "lin_kun", birth_date=date(1990, 3, 8), name="林 堃")
     assert codes(result) == ["birth_date_differs"]  # blanks inside a name do not count
+    assert result.registered == {"birth_date": BY_KEY["lin_kun"]["birth_date"].isoformat()}
 
 
 def test_not_a_local_household(session):

@@ -197,3 +197,22 @@ def test_a_locked_user_name_checks_no_password(web, clock, hash_checks):
     hash_checks.clear()
     assert web.login("window").status_code == 429
     assert hash_checks == []
+
+
+def test_a_write_committed_during_the_password_check_does_not_fail_the_sign_in(app, web, monkeypatch):
+    """The card station and the scheduler write while a clerk signs in. SQLite refuses to turn
+    a read that saw an older snapshot into a write (at once, without waiting): the sign-in's
+    reads must not be in the transaction that records the attempt (it was a 500)."""
+    real = auth_models.check_password_hash
+
+    def meanwhile(pwhash, password):
+        with db(app) as s:  # another connection, as the station's request would be
+            s.add(LoginAttempt(at=utcnow(), username="someone", ip="10.0.0.9", outcome=throttle.OK))
+            s.commit()
+        return real(pwhash, password)
+    monkeypatch.setattr(auth_models, "check_password_hash", meanwhile)
+    assert web.login("window").status_code == 302
+    assert signed_in(web)
+    assert web.login("window", "wrong").status_code == 401  # and the failure is recorded
+    with db(app) as s:
+        assert s.scalar(select(LoginAttempt).where(LoginAttempt.outcome == throttle.FAILED))

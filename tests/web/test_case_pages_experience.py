@@ -140,6 +140,20 @@ def test_nothing_found_says_so_with_what_was_searched(app, web):
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
 
 
+def test_switching_the_language_keeps_the_search(app, web):
+    """中文 | English brings the same page back, its query with it (not the bare case list);
+    a ?lang= of the page does not undo the switch; other sites' addresses are not followed."""
+    web.login("outlet")
+    for referrer, back in (("http://localhost/cases?q=%E8%B5%B5&status=", "/cases?q=%E8%B5%B5&status="),
+                           ("http://localhost/cases?q=x&lang=zh", "/cases?q=x"),
+                           ("http://localhost/inbox", "/inbox"),
+                           ("http://evil.example//evil.example/x?y=1", "/")):
+        r = web.get("/lang/en", headers={"Referer": referrer})
+        assert r.status_code == 302 and r.headers["Location"] == back, referrer
+    html = web.get("/cases", query_string={"q": "赵无名"}).get_data(as_text=True)
+    assert "Nothing found for “赵无名”" in text(html)
+
+
 def test_search_stays_within_the_cases_a_clerk_may_see(app, web):
     """施雅婷 applied at the 宝盖镇 outlet (produced by the ICBC window): the ABC window's clerk
     finds nothing, the ICBC window's clerk and the manager find her case."""

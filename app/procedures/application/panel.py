@@ -273,6 +273,7 @@ def _police_note(police: dict | None, app) -> dict | None:
         "say": _unique(a.say for a in advice if a.say is not None) if not retry else [],
         "facts": [],
         "again": T("已重新比对，仍未通过：{}", "Checked again, still not passed: {}").format(summary),
+        "first": T("已提交。公安户籍联网比对未通过：{}", "Submitted. The police check failed: {}").format(summary),
     }
 
 

@@ -113,26 +113,9 @@ def police_verify(ctx: ServiceContext, application_id: int) -> dict:
 def _differing_fields(ctx: ServiceContext, register, result, app) -> list[dict]:
     """``[{field, register, form}]`` of the fields the register names as differing: the value
     the check used and the register's own (None where the register does not tell it)."""
-    fields = [POLICE_FIELDS[r.code] for r in result.reasons if r.code in POLICE_FIELDS]
-    if not fields:
-        return []
-    registered = _registered_values(ctx, register, result, app.id_number)
+    registered = {k: _plain(v) for k, v in (result.registered or {}).items()}
     return [{"field": f, "register": registered.get(f), "form": _plain(getattr(app, f))}
-            for f in fields]
-
-
-def _registered_values(ctx: ServiceContext, register, result, id_number: str) -> dict:
-    """The register's name, sex and date of birth, where it tells them: a connector may put
-    them on its result (``registered``); the embedded register's rows are this database's
-    (``police_register_person``). A real 联网核查 often answers 一致/不一致 only: then none."""
-    given = getattr(result, "registered", None)
-    if isinstance(given, dict):
-        return {k: _plain(v) for k, v in given.items()}
-    if isinstance(register, adapters.EmbeddedPoliceRegister):
-        person = ctx.session.get(adapters.PoliceRegisterPerson, (id_number or "").strip().upper())
-        if person is not None:
-            return {"name": person.name, "sex": person.sex, "birth_date": _plain(person.birth_date)}
-    return {}
+            for f in (POLICE_FIELDS[r.code] for r in result.reasons if r.code in POLICE_FIELDS)]
 
 
 def _plain(value):

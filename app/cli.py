@@ -45,6 +45,9 @@ def _recompute() -> int:
 
 
 def register_cli(app: Flask) -> None:
+    from app.cli_batch import register as register_batch
+    register_batch(app)
+
     @app.cli.command("init-db")
     def init_db():
         """Apply the Alembic migrations (create or upgrade the schema)."""

@@ -29,3 +29,13 @@ def make_session_factory(engine) -> sessionmaker[Session]:
 
 def scoped(factory: sessionmaker) -> scoped_session:
     return scoped_session(factory)
+
+
+def insert_for(session: Session, table):
+    """``INSERT`` of the session's dialect (PostgreSQL or SQLite), which knows
+    ``on_conflict_do_nothing`` / ``on_conflict_do_update``: idempotent bulk writes."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)

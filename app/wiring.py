@@ -17,8 +17,8 @@ from forms.base import validate_data
 from forms.registry import get_form, has_form
 
 #: Tables of the platform itself; each family brings its own in its manifest's ``modules``.
-PLATFORM_TABLES = ("app.auth.models", "app.engine.models", "app.sla.models", "app.cards.models",
-                   "app.adapters.police", "app.adapters.sms")
+PLATFORM_TABLES = ("app.auth.models", "app.engine.models", "app.engine.jobs", "app.sla.models", "app.cards.models",
+                   "app.adapters.police", "app.adapters.sms", "app.adapters.manufacturer")
 
 
 class TaskForms:

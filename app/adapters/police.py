@@ -14,8 +14,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Boolean, Date, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Boolean, Date, LargeBinary, String, select
+from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
 
 from app.database import Base
 from app.common.masking import mask_id
@@ -86,10 +86,30 @@ class PoliceUnavailable(BilingualError):
     message_en = "The police household register cannot be reached; try again later"
 
 
+@dataclass(frozen=True)
+class RegisterRecord:
+    """What the register holds of one citizen (公安户籍信息), as a bulk comparison returns it."""
+
+    id_number: str
+    name: str
+    sex: str
+    ethnicity: str | None
+    birth_date: date | None
+    household_address: str | None
+    household_region: str | None
+    has_second_gen_id: bool
+    has_photo: bool
+
+
 class PoliceRegister(abc.ABC):
     @abc.abstractmethod
     def verify(self, id_number: str, name: str, sex: str, birth_date: date) -> VerifyResult:
         """Compare the applicant's data with the register."""
+
+    @abc.abstractmethod
+    def compare_bulk(self, id_numbers: list[str]) -> dict[str, RegisterRecord]:
+        """批量比对: the register's records of many citizens in one request (a real networked
+        comparison is batched too); numbers not in the register are absent from the answer."""
 
 
 class PoliceRegisterPerson(Base):
@@ -104,6 +124,7 @@ class PoliceRegisterPerson(Base):
     household_address: Mapped[str | None] = mapped_column(String(100))
     household_region: Mapped[str] = mapped_column(String(6), default="350581")  # 户籍所在地
     has_second_gen_id: Mapped[bool] = mapped_column(Boolean, default=True)
+    photo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))  # 身份证照片 (JPEG)
 
     def __repr__(self) -> str:
         return f"<PoliceRegisterPerson {mask_id(self.id_number)}>"
@@ -114,6 +135,14 @@ class EmbeddedPoliceRegister(PoliceRegister):
 
     def __init__(self, session: Session):
         self.session = session
+
+    def compare_bulk(self, id_numbers: list[str]) -> dict[str, RegisterRecord]:
+        P = PoliceRegisterPerson
+        rows = self.session.execute(
+            select(P.id_number, P.name, P.sex, P.ethnicity, P.birth_date, P.household_address,
+                   P.household_region, P.has_second_gen_id, P.photo.is_not(None))
+            .where(P.id_number.in_(id_numbers))).all()
+        return {r[0]: RegisterRecord(*r[:8], has_photo=bool(r[8])) for r in rows}
 
     def verify(self, id_number: str, name: str, sex: str, birth_date: date) -> VerifyResult:
         number = (id_number or "").strip().upper()

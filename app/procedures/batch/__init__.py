@@ -1,0 +1,12 @@
+"""Batch family 批量制卡: employer batch issuance from the contribution data of a whole city
+(seed 001 §1-§5, seed 000 §1 and §4.4). A batch 制卡批次 is a case; each employer application
+单位申领 in it is a case; the persons are rows (``models.Person``) worked in grids, and long work
+(import, checks, production files) runs as background jobs (``app.engine.jobs``)."""
+from app.procedures import Family
+
+FAMILY = Family(
+    name="batch", title_zh="批量制卡", title_en="Batch issuance",
+    bpmn_dir="processes/batch",
+    modules=("app.procedures.batch.models", "app.procedures.batch.importing.job"),
+    processes=("card_batch", "employer_application"),
+)

@@ -1,0 +1,1 @@
+"""Importing a batch: the contribution export, the checks, the rosters (background job)."""

@@ -72,12 +72,15 @@ def now() -> datetime:
 
 @contextmanager
 def engine_clock(moment: datetime | None) -> Iterator[datetime]:
-    """Run the block with the engine's clock at ``moment`` (``None``: real time).
+    """Run the block with the engine's clock at ``moment`` (``None``: the enclosing block's
+    moment, else real time).
 
     Timers compare their fire time with this moment; ``working_days()`` and ``today()`` count
     from it; human-task due dates and case deadlines are computed from it.
     """
-    token = _NOW.set(aware(moment) if moment is not None else None)
+    # None inside a fixed clock keeps it: work a step starts (a job, a nested step) runs at
+    # the same moment as the step
+    token = _NOW.set(aware(moment) if moment is not None else _NOW.get())
     try:
         yield now()
     finally:

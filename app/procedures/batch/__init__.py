@@ -7,6 +7,7 @@ from app.procedures import Family
 FAMILY = Family(
     name="batch", title_zh="批量制卡", title_en="Batch issuance",
     bpmn_dir="processes/batch",
-    modules=("app.procedures.batch.models", "app.procedures.batch.importing.job"),
+    modules=("app.procedures.batch.models", "app.procedures.batch.importing.job",
+             "app.procedures.batch.operations", "app.procedures.batch.cases", "forms.batch"),
     processes=("card_batch", "employer_application"),
 )

@@ -4,20 +4,30 @@ checks and the rosters. Phases, each resumable (the checkpoint says which phase 
 ``rosters`` → the batch's figures and state."""
 from __future__ import annotations
 
+import logging
+
 from app.engine.jobs import JobContext, handler
 from app.procedures.batch.importing import checks, records
 from app.procedures.batch.models import Batch, BatchUpload
 from app.procedures.batch.states import BatchStatus
+
+log = logging.getLogger(__name__)
 
 
 @handler("batch.import")
 def run_import(ctx: JobContext) -> dict:
     batch_id, upload_id = int(ctx.params["batch_id"]), int(ctx.params["upload_id"])
     try:
-        return _run(ctx, batch_id, upload_id)
+        result = _run(ctx, batch_id, upload_id)
     except Exception as e:  # the batch page says why; the job row keeps the message too
         _mark_failed(ctx, batch_id, e)
         raise
+    from app.procedures.batch.cases import start_batch_case
+    try:  # the checks stand even if the case cannot start now (the batch page offers it again)
+        start_batch_case(ctx.session_factory, batch_id)
+    except Exception:
+        log.exception("batch %s: the batch case did not start", batch_id)
+    return result
 
 
 def _run(ctx: JobContext, batch_id: int, upload_id: int) -> dict:

@@ -1,0 +1,35 @@
+"""Messages to an employer's agents 经办人短信 (reminders, delivery notices), through the SMS
+adapter's outbox in the caller's transaction."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+import app.adapters as adapters
+from app.adapters.sms import SIGNATURE
+from app.procedures.batch.models import Employer
+
+REMIND_TEXT = ("{sig}{employer}：请于{day}前将本单位职工的《社会保障卡个人信息确认及申领表》、"
+               "《申领汇总表》和《未返回人员汇总表》交社保卡中心。")
+
+
+def sms_to_agents(session: Session, employer: Employer, text: str) -> int:
+    """The text to every agent of the employer's current voucher; how many were queued."""
+    from app.procedures.batch.voucher import agents_of, current_voucher
+    voucher = current_voucher(session, employer.code)
+    if voucher is None:
+        return 0
+    gateway = adapters.sms(session)
+    agents = agents_of(session, voucher)
+    for agent in agents:
+        gateway.send(agent.mobile, text)
+    return len(agents)
+
+
+def remind_agents(session: Session, employer: Employer) -> int:
+    """到期前提醒, unless the forms are back already (the summary reconciled)."""
+    from app.procedures.batch.models import Batch
+    if employer.applied_at is not None:
+        return 0
+    batch = session.get(Batch, employer.batch_id)
+    day = f"{batch.return_by.month}月{batch.return_by.day}日" if batch.return_by else "规定时限"
+    return sms_to_agents(session, employer, REMIND_TEXT.format(sig=SIGNATURE, employer=employer.name, day=day))

@@ -29,6 +29,8 @@ def load(overrides: dict | None = None) -> dict:
         "PROCESSES_DIR": os.environ.get("SSCARD_PROCESSES", str(ROOT / "processes")),
         # Fire BPMN timers from the web process (default) or from `python -m app.scheduler`.
         "SCHEDULER_IN_PROCESS": os.environ.get("SSCARD_SCHEDULER", "web") == "web",
+        # Run background jobs in the web process (default) or in `python -m app.worker` processes.
+        "WORKER_IN_PROCESS": os.environ.get("SSCARD_WORKER", "web") == "web",
         "SCHEDULER_INTERVAL": float(os.environ.get("SSCARD_SCHEDULER_INTERVAL", "2")),
         "STATION_TOKEN": os.environ.get("SSCARD_STATION_TOKEN", ""),
         "DEFAULT_LOCALE": os.environ.get("SSCARD_LOCALE", "zh"),

@@ -66,6 +66,9 @@ def main() -> int:
     if app.config["SCHEDULER_IN_PROCESS"]:
         from app.engine.scheduler import start_in_process
         start_in_process(app.extensions["sscard"].session_factory, app.config["SCHEDULER_INTERVAL"])
+    if app.config["WORKER_IN_PROCESS"]:  # background jobs (imports, checks...): python -m app.worker
+        from app.engine import jobs
+        jobs.start_in_process(app.extensions["sscard"].session_factory)
 
     print("\n社会保障卡制发平台 Social security card platform")
     print(f"  http://127.0.0.1:{port}/   (演示账号 demo accounts, password {DEMO_PASSWORD})")

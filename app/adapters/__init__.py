@@ -2,6 +2,7 @@
 
     police   PoliceRegister   公安户籍比对        EmbeddedPoliceRegister (table police_register_person)
     sms      SmsGateway       短信网关            EmbeddedSmsGateway    (table card_sms)
+    manufacturer CardManufacturer 制卡厂商        EmbeddedCardManufacturer (table manufacturer_card)
 
 An adapter is made per step from the step's session: ``police(session)``. A deployment picks
 another implementation with ``configure(police="package.module:factory")`` or the environment
@@ -16,6 +17,7 @@ from typing import Any, Callable
 
 from app.adapters.police import (EmbeddedPoliceRegister, PoliceRegister, PoliceRegisterPerson,
                                  PoliceUnavailable, Reason, VerifyResult)
+from app.adapters.manufacturer import CardManufacturer, EmbeddedCardManufacturer
 from app.adapters.sms import EmbeddedSmsGateway, SmsError, SmsGateway
 
 Factory = Callable[[Any], Any]
@@ -23,8 +25,9 @@ Factory = Callable[[Any], Any]
 DEFAULTS: dict[str, Factory] = {
     "police": EmbeddedPoliceRegister,
     "sms": EmbeddedSmsGateway,
+    "manufacturer": EmbeddedCardManufacturer,
 }
-INTERFACES = {"police": PoliceRegister, "sms": SmsGateway}
+INTERFACES = {"police": PoliceRegister, "sms": SmsGateway, "manufacturer": CardManufacturer}
 _configured: dict[str, Factory] = {}
 
 
@@ -76,6 +79,10 @@ def police(session) -> PoliceRegister:
 
 def sms(session) -> SmsGateway:
     return get("sms", session)
+
+
+def manufacturer(session) -> CardManufacturer:
+    return get("manufacturer", session)
 
 
 __all__ = [

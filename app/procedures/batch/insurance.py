@@ -7,7 +7,7 @@ MEDICAL = "med"
 INSURANCES = (
     ("med", "职工基本医疗保险", "Employees' basic medical insurance"),
     ("inpatient", "住院医疗保险", "Inpatient medical insurance"),
-    ("migrant_ill", "外来工大病医疗保险", "Migrant workers' serious-illness insurance"),
+    ("migrant", "外来工大病医疗保险", "Migrant workers' serious-illness insurance"),
     ("pension", "基本养老保险", "Basic pension insurance"),
     ("unemploy", "失业保险", "Unemployment insurance"),
     ("injury", "工伤保险", "Work injury insurance"),

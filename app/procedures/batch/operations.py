@@ -51,7 +51,7 @@ def _rule(call):
 
 # -- the batch 制卡批次 ------------------------------------------------------------------
 
-@registry.operation("batch.release", results=("employers", "return_by"))
+@registry.operation("batch.release", results=("employers", "return_by"), errors=("not_checked",))
 def release(ctx: ServiceContext, batch_id: int, return_working_days: int) -> dict:
     """下发单位: open one employer application per employer with eligible persons (a job)."""
     batch = _batch(ctx, batch_id)
@@ -97,8 +97,9 @@ def announce_delivery(ctx: ServiceContext, batch_id: int) -> None:
                  ctx.actor.username, subject=f"batch:{batch_id}")
 
 
-@registry.operation("batch.close", results=("status",))
+@registry.operation("batch.close", results=("status",), errors=("employers_open",))
 def close(ctx: ServiceContext, batch_id: int) -> dict:
+    """结束批次: refused while an employer application has not told its agents yet."""
     batch = _batch(ctx, batch_id)
     open_ = ctx.session.scalar(select(Employer.id).where(
         Employer.batch_id == batch.id, Employer.eligible > 0,
@@ -158,12 +159,11 @@ def reconcile(ctx: ServiceContext, employer_id: int, forms_received: int, forms_
     differences = _rule(lambda: rec.reconcile(ctx.session, employer.id, employer.declared or {},
                                               int(forms_received), int(forms_returned),
                                               ctx.actor.username))
-    if not differences:
-        employer.status = EmployerStatus.REVIEWING
+    employer.status = EmployerStatus.ENTERING if differences else EmployerStatus.REVIEWING
     return {"agreed": not differences, "differences": len(differences)}
 
 
-@registry.operation("batch.finish_review", results=("sent_back", "submitted"))
+@registry.operation("batch.finish_review", results=("sent_back", "submitted"), errors=("not_reviewed",))
 def finish_review(ctx: ServiceContext, employer_id: int) -> dict:
     """After the review: entries sent back return to the clerk; otherwise the application is
     submitted and the persons' basic data frozen until the cards are issued (N §4.3)."""

@@ -81,7 +81,7 @@ def sms(session) -> SmsGateway:
     return get("sms", session)
 
 
-def manufacturer(session) -> CardManufacturer:
+def card_manufacturer(session) -> CardManufacturer:
     return get("manufacturer", session)
 
 

@@ -90,7 +90,7 @@ class ForeignCards(ProductionError):
 
 def manufacturer_for(session: Session, given: CardManufacturer | None = None) -> CardManufacturer:
     """The manufacturer adapter: the one given (tests), else the deployment's (``app.adapters``)."""
-    return given if given is not None else adapters.manufacturer(session)
+    return given if given is not None else adapters.card_manufacturer(session)
 
 
 # -- 1. the production file 送制卡厂商制作 ----------------------------------------------------------

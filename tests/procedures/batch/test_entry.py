@@ -3,69 +3,19 @@ reviewer is never who entered a form, send back and re-entry, submission freezes
 nothing half-written on a refusal."""
 from __future__ import annotations
 
-import itertools
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
-from stdnum.cn import ric
 
-from app import create_app
-from app.migrate import upgrade
-from app.procedures.batch import city
 from app.procedures.batch import confirmation as forms
 from app.procedures.batch import entry
 from app.procedures.batch import reconcile as rec
 from app.procedures.batch.entry import DataFrozen, FourEyes, ReviewInvalid, SubmitRefused
-from app.procedures.batch.models import Batch, Employer, Person, PersonEvent
+from app.procedures.batch.models import PersonEvent
 from app.procedures.batch.reconcile import AlreadySubmitted
-from app.procedures.batch.states import EmployerStatus, Eligibility, Entry
+from app.procedures.batch.states import EmployerStatus, Entry
+from tests.procedures.batch.conftest import employer_with
 
-NINGBO = city.CITIES_DIR / "ningbo.json"
-_serial = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    """One migrated SQLite database per module (the ``app`` fixture's recipe, once); each
-    test's work is rolled back (the services flush, never commit)."""
-    path = tmp_path_factory.mktemp("entry")
-    url = f"sqlite:///{path / 'test.db'}"
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "INSTANCE_PATH": str(path),
-                      "SCHEDULER_IN_PROCESS": False, "TESTING": True})
-    upgrade(url)
-    yield app
-    app.extensions["sscard"].engine.dispose()
-
-
-@pytest.fixture
-def db(platform):
-    session = platform.extensions["sscard"].session_factory()
-    city.apply(session, city.load_file(NINGBO))  # ICBC, CCB, BOC
-    yield session
-    session.rollback()
-    session.close()
-
-
-def employer_with(db, people, code="E1") -> tuple[Employer, list[Person]]:
-    """An employer of a batch and its persons: (name, dept1, dept2[, eligibility])."""
-    batch = Batch(name="2011年第一批", cutoff=date(2011, 8, 31), regions=["330200"], created_by="t")
-    db.add(batch)
-    db.flush()
-    employer = Employer(batch_id=batch.id, code=code, name="宁波甲机械有限公司", region="330200",
-                        status=EmployerStatus.ENTERING, eligible=len(people))
-    db.add(employer)
-    db.flush()
-    persons = []
-    for seq, (name, dept1, dept2, *rest) in enumerate(people, 1):
-        body = f"33020319800101{next(_serial) % 1000:03d}"
-        persons.append(Person(batch_id=batch.id, employer_id=employer.id, employer_code=code,
-                              id_number=body + ric.calc_check_digit(body + "0"), name=name,
-                              sex="1", dept1=dept1, dept2=dept2, seq=seq,
-                              eligibility=rest[0] if rest else Eligibility.ELIGIBLE))
-    db.add_all(persons)
-    db.flush()
-    return employer, persons
 
 
 def returned(person, bank="ICBC", **kw) -> dict:

@@ -6,9 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from stdnum.cn import ric
 
-from app import create_app
 from app.common.clock import china_today
-from app.migrate import upgrade
 from app.procedures.batch import voucher as vouchers
 from app.procedures.batch.models import Voucher, VoucherAgent
 from app.procedures.batch.voucher import AgentNotAuthorised, VoucherInvalid
@@ -24,27 +22,6 @@ WANG, LI, ZHAO, QIAN = (idn(f"33020319800101{i:03d}") for i in (11, 12, 13, 14))
 def agent(name, id_number, mobile="13800138000", office_phone=None, **kw):
     return {"name": name, "id_number": id_number, "mobile": mobile, "office_phone": office_phone,
             **kw}
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    """One migrated SQLite database per module (the ``app`` fixture's recipe, once: migrating
-    takes a second); each test's work is rolled back (the services flush, never commit)."""
-    path = tmp_path_factory.mktemp("voucher")
-    url = f"sqlite:///{path / 'test.db'}"
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "INSTANCE_PATH": str(path),
-                      "SCHEDULER_IN_PROCESS": False, "TESTING": True})
-    upgrade(url)
-    yield app
-    app.extensions["sscard"].engine.dispose()
-
-
-@pytest.fixture
-def db(platform):
-    session = platform.extensions["sscard"].session_factory()
-    yield session
-    session.rollback()
-    session.close()
 
 
 def count(db, model) -> int:

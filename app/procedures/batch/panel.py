@@ -26,7 +26,8 @@ def batch_panel(session, instance) -> dict | None:
     data = instance_data(session, instance.id) if employer is not None else {}
     if employer is not None and employer.differences:
         notes.append([(d.get("zh"), d.get("en")) for d in employer.differences])
-    refused = data.get("error_message") if data.get("error_code") == "acceptance_refused" else None
+    # the last check that sent the case back (cleared by the diagram once it passes)
+    refused = data.get("error_message") if data.get("error_code") else None
     return {"batch": batch, "employer": employer,
             "batch_status": BATCH_LABELS.get(batch.status),
             "employer_status": EMPLOYER_LABELS.get(employer.status) if employer else None,

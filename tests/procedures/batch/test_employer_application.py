@@ -165,3 +165,29 @@ def test_close_refused_while_employers_are_open(world):
     assert w.batch.status == "confirming"
     with w.factory() as s:
         assert s.scalars(select(Employer.status)).one() == "confirming"
+
+
+def test_reconciling_with_forms_still_out_goes_back_with_the_reason(world, app):
+    from app.procedures.batch.panel import batch_panel
+    w = world
+    w.voucher()
+    w.returns()  # nothing entered in the grid yet
+    assert w.open_tasks(P) == ["record_returns"] and w.case_of(P).status != "error"
+    with w.factory() as s:
+        panel = batch_panel(s, w.case_of(P))
+    assert "确认表" in panel["refused"][0]
+    w.enter_all()
+    w.declare()
+    w.returns()
+    with w.factory() as s:
+        assert batch_panel(s, w.case_of(P))["refused"] is None  # passed: the reason is gone
+
+
+def test_completing_the_review_before_reviewing_everyone_goes_back(world):
+    w = world
+    w.voucher()
+    w.enter_all()
+    w.declare()
+    w.returns()
+    w.complete(P, "review", {"confirm": True}, REVIEWER)  # nobody reviewed in the grid
+    assert w.open_tasks(P) == ["review"] and w.case_of(P).status != "error"

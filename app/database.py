@@ -6,6 +6,9 @@ and the write lock the runtime relies on.
 """
 from __future__ import annotations
 
+import itertools
+import json
+
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
@@ -39,3 +42,57 @@ def insert_for(session: Session, table):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table)
+
+
+
+_stage_names = itertools.count(1)
+
+
+def _stage(session: Session, table, rows: list[dict]) -> str:
+    """PostgreSQL: the rows COPYed into a temporary table of the same column types (dropped
+    at commit); its name. COPY is the one fast path for many rows on psycopg 3 (an executemany
+    is a statement per row, a multi-row VALUES costs SQLAlchemy more to compile than to run)."""
+    from sqlalchemy import JSON
+    cols = list(rows[0])
+    name = f"_stage_{table.name}_{next(_stage_names)}"
+    conn = session.connection()
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS "
+                         f"SELECT {', '.join(cols)} FROM {table.name} WITH NO DATA")
+    as_json = {c for c in cols if isinstance(table.c[c].type, JSON)}
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row([json.dumps(r[c], ensure_ascii=False) if c in as_json and r[c] is not None
+                            else r[c] for c in cols])
+    return name
+
+
+def insert_ignoring(session: Session, table, rows: list[dict], conflict: list[str]) -> None:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of many rows (every dict has the same keys)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert_for(session, table).on_conflict_do_nothing(index_elements=conflict), rows)
+        return
+    cols = ", ".join(rows[0])
+    stage = _stage(session, table, rows)
+    session.connection().exec_driver_sql(
+        f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} "
+        f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING")
+
+
+def update_rows(session: Session, table, rows: list[dict], key: str = "id") -> None:
+    """UPDATE many rows by ``key``, each with its own values (every dict has the same keys)."""
+    from sqlalchemy import bindparam, update
+    if not rows:
+        return
+    names = [c for c in rows[0] if c != key]
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(update(table).where(table.c[key] == bindparam("_key"))
+                        .values({c: bindparam(c) for c in names}),
+                        [{**{c: r[c] for c in names}, "_key": r[key]} for r in rows])
+        return
+    stage = _stage(session, table, rows)
+    session.connection().exec_driver_sql(
+        f"UPDATE {table.name} SET {', '.join(f'{c} = s.{c}' for c in names)} "
+        f"FROM {stage} AS s WHERE {table.name}.{key} = s.{key}")

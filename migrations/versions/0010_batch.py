@@ -142,6 +142,7 @@ def upgrade():
     sa.UniqueConstraint('batch_id', 'id_number', 'region', 'employer_code', 'insurance', 'insured_on', name='uq_batch_contribution_record')
     )
     with op.batch_alter_table('batch_contribution', schema=None) as batch_op:
+        batch_op.create_index('ix_batch_contribution_line', ['upload_id', 'row_no'], unique=False)
         batch_op.create_index('ix_batch_contribution_person', ['batch_id', 'id_number'], unique=False)
 
     op.create_table('batch_employer',
@@ -320,6 +321,7 @@ def downgrade():
 
     op.drop_table('batch_employer')
     with op.batch_alter_table('batch_contribution', schema=None) as batch_op:
+        batch_op.drop_index('ix_batch_contribution_line')
         batch_op.drop_index('ix_batch_contribution_person')
 
     op.drop_table('batch_contribution')

@@ -113,6 +113,7 @@ class ContributionRecord(Base):
         UniqueConstraint("batch_id", "id_number", "region", "employer_code", "insurance",
                          "insured_on", name="uq_batch_contribution_record"),
         Index("ix_batch_contribution_person", "batch_id", "id_number"),
+        Index("ix_batch_contribution_line", "upload_id", "row_no"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

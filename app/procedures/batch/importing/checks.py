@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, case, delete, func, literal, select, text, update
 
+from app.database import update_rows
 from app.engine.jobs import JobContext
 from app.procedures.batch.insurance import MEDICAL
 from app.procedures.batch.models import Batch, ContributionRecord, Employer, Person
@@ -115,7 +116,7 @@ def compare_with_police(ctx: JobContext, batch_id: int, total: int) -> None:
                     change.update(police_name=None, police_sex=None, ethnicity=None, birth_date=None,
                                   household_address=None, household_region=None, has_photo=False)
                 changes.append(change)
-            s.execute(update(Person), changes)
+            update_rows(s, Person.__table__, changes)
             done += len(chunk)
             ctx.checkpoint(s, compared=done)
         ctx.progress(done, total, "police")
@@ -159,7 +160,7 @@ def build_rosters(ctx: JobContext, batch_id: int) -> None:
                               .order_by(Person.id).limit(KEY_CHUNK)).all()
             if not chunk:
                 break
-            s.execute(update(Person), [{"id": p.id, "sort_key": roster_key(p.name)} for p in chunk])
+            update_rows(s, Person.__table__, [{"id": p.id, "sort_key": roster_key(p.name)} for p in chunk])
             last = chunk[-1].id
     with ctx.session_factory() as s, s.begin():
         collate = ' COLLATE "C"' if s.get_bind().dialect.name == "postgresql" else ""

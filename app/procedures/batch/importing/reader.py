@@ -11,13 +11,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import operator
 import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterator
-
-from stdnum.cn import ric
 
 from app.common.masking import mask_id
 from app.engine.jobs import JobFailed
@@ -61,16 +60,21 @@ class Record:
         return (self.id_number, self.region, self.employer_code, self.insurance, self.insured_on)
 
 
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+
 def valid_citizen_id(number: str) -> bool:
-    """18 characters, a real birth date, the GB 11643 check digit. (The region code is not
-    looked up: stdnum's table lags behind new and renamed divisions.)"""
-    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    """18 characters, a real birth date, the GB 11643 check digit (written out: stdnum's
+    cleaning costs more than the whole row at 100,000 rows). The region code is not looked up:
+    stdnum's table lags behind new and renamed divisions."""
+    if len(number) != 18 or not number[:17].isdigit() or number[17] not in _CHECK:
         return False
     try:
-        ric.get_birth_date(number)
-    except Exception:  # stdnum: InvalidComponent for an impossible date
+        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
         return False
-    return ric.calc_check_digit(number) == number[17]
+    return _CHECK[sum(map(operator.mul, map(int, number[:17]), _WEIGHTS)) % 11] == number[17]
 
 
 def is_xlsx(content: bytes) -> bool:
@@ -170,11 +174,16 @@ def rows(content: bytes) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def check_file(content: bytes) -> int:
-    """Read the whole file once (nothing written); the number of data rows. Raises
-    ``ImportFileError`` for a file that cannot be imported at all."""
+    """Read the whole file once (nothing written): it decodes, parses and has the columns.
+    The number of data rows. Raises ``ImportFileError`` for a file that cannot be imported."""
     if not content:
         raise ImportFileError("文件为空", "The file is empty")
-    count = sum(1 for _ in rows(content))
+    it = _raw_rows(content)
+    header = next(it, None)
+    if header is None or not any(h.strip() for h in header):
+        raise ImportFileError("文件为空", "The file is empty")
+    _header_map(header)
+    count = sum(1 for cells in it if any(c.strip() for c in cells))
     if count == 0:
         raise ImportFileError("文件中只有表头，没有数据行", "The file has a header but no data rows")
     return count

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.common.clock import utcnow
-from app.database import insert_for
+from app.database import insert_ignoring
 from app.engine.jobs import JobContext
 from app.procedures.batch.importing import reader
 from app.procedures.batch.models import BatchUpload, ContributionRecord, RejectedRow
@@ -56,23 +56,22 @@ def import_records(ctx: JobContext, batch_id: int, upload_id: int, city_regions:
 def _write_chunk(ctx, batch_id, upload_id, records, rejected, last_line, rows_seen, total) -> None:
     with ctx.session_factory() as s, s.begin():
         if records:
-            stmt = insert_for(s, ContributionRecord).on_conflict_do_nothing(
-                index_elements=["batch_id", "id_number", "region", "employer_code", "insurance",
-                                "insured_on"]).returning(ContributionRecord.row_no)
-            inserted = set(s.scalars(stmt, records).all())
-            conflicts = [r["row_no"] for r in records if r["row_no"] not in inserted]
-            # a line of this very file imported before (the job started over) is no duplicate
-            own = set(s.scalars(select(ContributionRecord.row_no).where(
+            # no RETURNING (SQLite would then insert row by row); the lines
+            # of this file now in the table were written by this chunk or by an earlier run of
+            # it; any other line of the chunk duplicated a record already there
+            insert_ignoring(s, ContributionRecord.__table__, records,
+                            ["batch_id", "id_number", "region", "employer_code", "insurance",
+                             "insured_on"])
+            kept = set(s.scalars(select(ContributionRecord.row_no).where(
                 ContributionRecord.upload_id == upload_id,
-                ContributionRecord.row_no.in_(conflicts)))) if conflicts else set()
+                ContributionRecord.row_no.between(records[0]["row_no"], records[-1]["row_no"]))))
             for r in records:
-                if r["row_no"] not in inserted and r["row_no"] not in own:
+                if r["row_no"] not in kept:
                     rejected.append({"batch_id": batch_id, "upload_id": upload_id,
                                      "row_no": r["row_no"], "reason_zh": DUPLICATE[0],
                                      "reason_en": DUPLICATE[1], "raw": _raw_of(r)})
         if rejected:
-            s.execute(insert_for(s, RejectedRow).on_conflict_do_nothing(
-                index_elements=["upload_id", "row_no"]), rejected)
+            insert_ignoring(s, RejectedRow.__table__, rejected, ["upload_id", "row_no"])
         ctx.checkpoint(s, line=last_line, rows=rows_seen)
     ctx.progress(rows_seen, total, "import")
 

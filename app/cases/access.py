@@ -98,3 +98,18 @@ def at_offices(session, user):
     if offices is None:
         return true()
     return or_(ProcessInstance.office.is_(None), ProcessInstance.office.in_(sorted(offices)))
+
+
+#: who works on batches (制卡批次): the card centre's clerks and reviewers, and managers
+BATCH_GROUPS = ("centre_clerk", "reviewer", "manager")
+
+
+def may_view_batch(session, user, office: str | None) -> bool:
+    """A batch's data (its employers, persons, documents): a member of :data:`BATCH_GROUPS`
+    whose :func:`offices_of` include the batch's office (``Batch.office``; none: the role
+    alone); administrators always. A window or outlet clerk never: batches are the centre's."""
+    if user.in_group(SEE_ALL):
+        return True
+    if not user.in_group(*BATCH_GROUPS):
+        return False
+    return office_allows(offices_of(session, user), office)

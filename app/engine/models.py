@@ -50,7 +50,10 @@ AUDIT_ACTIONS = ("start", "complete", "claim", "release", "reassign", "timer", "
                  # process submitted as a draft, approved (then "deploy"), or rejected
                  "model_submit", "model_approve", "model_reject",
                  # an administrator viewed a case's personal data unmasked (API ?full=1)
-                 "view_full_data")
+                 "view_full_data",
+                 # work of a procedure family outside a step (a batch's import, a grid page
+                 # saved, a document with personal data downloaded): detail["what"] says which
+                 "family")
 
 # Model draft states (流程模型草稿, app.engine.review)
 DRAFT_PENDING, DRAFT_APPROVED, DRAFT_REJECTED = "draft", "approved", "rejected"

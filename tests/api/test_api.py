@@ -100,9 +100,11 @@ def test_process_models_say_what_the_user_may_start(api):
     assert r.status_code == 200
     models = {m["key"]: m for m in r.get_json()["process_models"]}
     assert set(models) == {"instant_issuance", "outlet_application", "calendar_year_entry",
-                           "applicant_checks"}
+                           "applicant_checks", "card_batch", "employer_application"}
     assert models["applicant_checks"]["startable"] is False  # a shared sub-process
     assert models["calendar_year_entry"]["startable"] is False  # the scheduler opens it
+    # the platform opens batches and employer applications (after the checks, on release)
+    assert not models["card_batch"]["startable"] and not models["employer_application"]["startable"]
     assert models["instant_issuance"] == {"key": "instant_issuance", "version": 1,
                                           "name": "立等可取（制发卡服务窗口）", "startable": True}
     assert models["outlet_application"]["startable"] is False

@@ -16,7 +16,6 @@ from app.auth.service import actor_of
 from app.engine import jobs, runtime
 from app.engine.models import HumanTask
 from app.procedures.batch import city
-from app.procedures.batch.cases import BATCH_PROCESS
 from app.procedures.batch.generate import generate
 from app.procedures.batch.importing import service
 from app.procedures.batch.importing.police_extract import load_extract

@@ -558,6 +558,30 @@ def show_employer(employer_id):
         to_review=list(Entry).index(Entry.ENTERED) + 1)  # the grid's filter: entered forms
 
 
+@bp.post("/batches/employers/<int:employer_id>/agent-check")
+@groups("centre_clerk", "manager")
+def agent_check(employer_id):
+    """核验经办人: an agent acts by showing an ID, checked against the current voucher."""
+    session = db_session()
+    employer, _ = employer_or_404(employer_id)
+    number = "".join((request.form.get("id_number") or "").split()).upper()[:18]
+    if not number:
+        flash(t("请输入经办人身份证号码", "Type the agent's ID number"))
+    else:
+        try:
+            agent = voucher.check_agent(session, employer.code, number)
+        except BilingualError as e:
+            flash(message(e))
+            audit(session, "agent_check", employer=employer.code, ok=False)
+        else:
+            current = voucher.current_voucher(session, employer.code)
+            flash(t(f"核验通过：{agent.name} 是现行申领凭证（第 {current.version} 版）上的经办人",
+                    f"Checked: {agent.name} is an agent on the current voucher (version {current.version})"))
+            audit(session, "agent_check", employer=employer.code, ok=True)
+        session.commit()
+    return redirect(url_for("batch.employer", employer_id=employer.id))
+
+
 FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 

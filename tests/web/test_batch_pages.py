@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 
 import pytest
 from sqlalchemy import event, func, select
@@ -332,7 +331,7 @@ def _entry_form(app, eid, rows: dict) -> dict:
 OK_ROW = {"returned": "1", "bank": "ICBC", "mobile": "13800138001", "dept1": "生产部"}
 
 
-def test_grid_pages_render_fast_with_one_query_per_page(app):
+def test_grid_pages_take_one_query_per_page(app):
     batch_id = new_batch(app)
     with factory(app)() as s, s.begin():
         big = Employer(batch_id=batch_id, code="BIG", name="大单位", region=REGION, eligible=1000)
@@ -348,9 +347,7 @@ def test_grid_pages_render_fast_with_one_query_per_page(app):
     listener = lambda *a: statements.append(a[2])  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        started = time.perf_counter()
-        r = web.get(f"/batches/employers/{eid}/persons?page=10")
-        elapsed = time.perf_counter() - started
+        r = web.get(f"/batches/employers/{eid}/persons?page=10")  # timed in bench/bench_batch_grid.py
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     page = r.get_data(as_text=True)
@@ -358,7 +355,6 @@ def test_grid_pages_render_fast_with_one_query_per_page(app):
     persons = [s for s in statements if "FROM batch_person" in s]
     assert len(persons) == 1, persons  # the page and its total in one query, no N+1
     assert len(statements) < 15, statements
-    assert elapsed < 0.25, elapsed  # well under 100 ms on a quiet machine; slack for CI
     assert "第 10 / 20 页" in page
 
 
@@ -521,3 +517,26 @@ def test_the_city_configuration_page(app):
                  content_type="multipart/form-data")
     assert "至少应有一家合作银行" in r.get_data(as_text=True)
     assert browser(app, "centre").get("/admin/city").status_code == 403
+
+
+def test_an_agent_is_checked_against_the_current_voucher(app):
+    from app.procedures.batch import voucher
+    batch_id = new_batch(app)
+    eid = employer_id(app, batch_id)
+    first, second = id_number("35058119750505123"), id_number("35058119760606123")
+    with factory(app)() as s, s.begin():
+        voucher.record_voucher(s, "E1", EMPLOYERS["E1"], [{"name": "陈经办", "mobile": "13905950001",
+                                                            "id_number": first}], "centre")
+        voucher.record_voucher(s, "E1", EMPLOYERS["E1"], [{"name": "林经办", "mobile": "13905950002",
+                                                            "id_number": second}], "centre")
+    web = browser(app, "centre")
+    page = f"/batches/employers/{eid}"
+    r = web.post(f"{page}/agent-check", {"id_number": second}, page=page, follow_redirects=True)
+    assert "核验通过：林经办" in r.get_data(as_text=True) and "第 2 版" in r.get_data(as_text=True)
+    r = web.post(f"{page}/agent-check", {"id_number": first}, page=page, follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "已不在单位现行申领凭证" in html and first not in html
+    with factory(app)() as s:
+        checks = [a.detail["ok"] for a in s.scalars(select(AuditEvent).where(AuditEvent.action == "family"))
+                  if a.detail.get("what") == "agent_check"]
+    assert checks == [True, False]

@@ -33,6 +33,7 @@ from app.extensions import csrf, db_session
 from app.permissions import groups
 from app.procedures.batch import city as city_config
 from app.procedures.batch import reconcile, rosters, voucher
+from app.procedures.batch.documents import job as pdf_jobs
 from app.procedures.batch.importing import reader, service
 from app.procedures.batch.models import Batch, BatchUpload, Employer, Person, RejectedRow
 from app.procedures.batch.states import (BATCH_LABELS, ELIGIBILITY_LABELS, EMPLOYER_LABELS,
@@ -549,8 +550,12 @@ def show_employer(employer_id):
     banks = list(summary["totals"]) or list(city.banks)
     declared_rows = [{"dept": d, "banks": {b: row.get(b, 0) for b in banks}, "total": sum(row.values())}
                      for d, row in sorted(declared.items())]
+    pdfs = {kind: (pdf_jobs.pdf_job(session, employer.id, kind), pdf_jobs.latest_pdf(session, employer.id, kind))
+            for kind, (_zh, _en, formats) in DOCUMENTS.items() if "pdf" in formats}
     return render_template(
-        "batch/employer.html", employer=employer, batch=batch, city=city, entries=entries,
+        "batch/employer.html", pdfs=pdfs,
+        refresh=3 if any(j is not None and j.active for j, _ in pdfs.values()) else None,
+        employer=employer, batch=batch, city=city, entries=entries,
         statuses=statuses, documents=DOCUMENTS, vouchers=vouchers, summary=summary, banks=banks,
         declared_rows=declared_rows, declared_totals={b: sum(r["banks"][b] for r in declared_rows) for b in banks},
         differences=employer.differences or [], no_dept=T(*reconcile.NO_DEPT),
@@ -582,6 +587,22 @@ def agent_check(employer_id):
     return redirect(url_for("batch.employer", employer_id=employer.id))
 
 
+@bp.post("/batches/employers/<int:employer_id>/documents/<kind>.pdf/make")
+@groups(*BATCH_GROUPS)
+def make_pdf(employer_id, kind):
+    """生成 PDF: a background job; the employer page shows its progress, then the download."""
+    from app.procedures.batch import documents
+    session = db_session()
+    employer, batch = employer_or_404(employer_id)
+    if kind not in documents.DOCUMENTS or "pdf" not in documents.DOCUMENTS[kind][2]:
+        not_found(T("没有这种单据或格式。", "There is no such document or format."))
+    pdf_jobs.request_pdf(session, employer.id, kind, current_user.username)
+    audit(session, "make_pdf", batch=batch.id, employer=employer.id, kind=kind)
+    session.commit()
+    flash(t("正在生成 PDF，完成后可在下方下载。", "The PDF is being made; it can be downloaded below when ready."))
+    return redirect(url_for("batch.employer", employer_id=employer.id) + "#documents")
+
+
 FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -599,8 +620,12 @@ def document(employer_id, kind, fmt):
         if fmt == "html":
             body = documents.render_html(session, kind, employer.id,
                                          css_href=url_for("static", filename="documents.css"))
-        elif fmt == "pdf":
-            body = documents.render_pdf(session, kind, employer.id)
+        elif fmt == "pdf":  # made by a job (minutes for a thousand forms): the newest one
+            stored = pdf_jobs.latest_pdf(session, employer.id, kind)
+            if stored is None:
+                not_found(T("该单据的 PDF 尚未生成：请在单位页面点“生成 PDF”。",
+                            "This PDF has not been made yet: use “Make PDF” on the employer page."))
+            body = stored.content
         else:
             body = documents.render_xlsx(session, kind, employer.id)
     except documents.DocumentError as e:

@@ -540,3 +540,20 @@ def test_an_agent_is_checked_against_the_current_voucher(app):
         checks = [a.detail["ok"] for a in s.scalars(select(AuditEvent).where(AuditEvent.action == "family"))
                   if a.detail.get("what") == "agent_check"]
     assert checks == [True, False]
+
+
+def test_pdfs_are_made_by_a_job_then_downloaded(app):
+    batch_id = new_batch(app)
+    eid = employer_id(app, batch_id)
+    web = browser(app, "centre")
+    page = f"/batches/employers/{eid}"
+    assert web.get(f"{page}/documents/roster.pdf").status_code == 404  # not made yet: says so
+    r = web.post(f"{page}/documents/roster.pdf/make", {}, page=page, follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "正在生成 PDF" in html and "PDF 生成中" in html and 'http-equiv="refresh"' in html
+    run_jobs(app)
+    html = web.get(page).get_data(as_text=True)
+    assert "重新生成 PDF" in html and 'http-equiv="refresh"' not in html
+    r = web.get(f"{page}/documents/roster.pdf")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF") and r.mimetype == "application/pdf"
+    assert web.post(f"{page}/documents/nothing.pdf/make", {}, page=page).status_code == 404

@@ -305,3 +305,17 @@ class ProductionOrder(Base):
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_by: Mapped[str] = mapped_column(String(64))
+
+
+class EmployerDocument(Base):
+    """A PDF made by a background job (a thousand confirmation forms take minutes to lay out):
+    kept with when and for whom it was made; the employer page offers the newest."""
+    __tablename__ = "batch_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("batch_employer.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))           # roster, confirmation, ...
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    size: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

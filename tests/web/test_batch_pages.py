@@ -557,3 +557,23 @@ def test_pdfs_are_made_by_a_job_then_downloaded(app):
     r = web.get(f"{page}/documents/roster.pdf")
     assert r.status_code == 200 and r.data.startswith(b"%PDF") and r.mimetype == "application/pdf"
     assert web.post(f"{page}/documents/nothing.pdf/make", {}, page=page).status_code == 404
+
+
+def test_the_register_extract_is_imported_by_a_job_from_its_page(app):
+    from app.adapters.police import PoliceRegisterPerson
+    web = browser(app, "admin")
+    good = (P["a"][0], "陈明", "男", "汉族", "1985-01-01", "石狮市湖滨街道", REGION, "是")
+    bad = ("350581198501019990", "坏号", "男", "汉族", "1985-01-01", "", REGION, "是")
+    content = csv_bytes(POLICE_HEADER, [good, bad])
+    r = web.post("/admin/police-register", {"file": (io.BytesIO(content), "police.csv")},
+                 page="/admin/police-register", content_type="multipart/form-data", follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "已开始导入公安户籍数据" in html and "导入中" in html
+    run_jobs(app)
+    html = web.get("/admin/police-register").get_data(as_text=True)
+    assert "共 2 行，载入 1 人，1 行无法读取" in html and "第 3 行" in html
+    with factory(app)() as s:
+        assert s.get(PoliceRegisterPerson, P["a"][0]).name == "陈明"
+    r = web.post("/admin/police-register", {}, page="/admin/police-register")
+    assert "请选择公安户籍数据文件" in r.get_data(as_text=True)
+    assert browser(app, "centre").get("/admin/police-register").status_code == 403

@@ -11,6 +11,8 @@ from datetime import date
 from app.adapters.police import PoliceRegisterPerson
 from app.common.masking import mask_id
 from app.database import insert_for
+from app.engine import jobs
+from app.engine.jobs import JobContext
 from app.procedures.batch.importing.reader import ImportFileError, _csv_rows, valid_citizen_id
 from forms.choices import ETHNICITIES
 
@@ -56,9 +58,10 @@ def _parse(row: dict[str, str]) -> dict:
             "household_region": region, "has_second_gen_id": second}
 
 
-def load_extract(session_factory, content: bytes) -> ExtractResult:
+def load_extract(session_factory, content: bytes, progress=None) -> ExtractResult:
     """Upsert the extract, chunk by chunk (each chunk commits: a large extract never holds the
-    database for long); bad rows are reported with their line and skipped."""
+    database for long); bad rows are reported with their line and skipped. ``progress(rows)``
+    is told after each chunk."""
     result, chunk = ExtractResult(), []
     it = _csv_rows(content)
     header = next(it, None)
@@ -80,6 +83,8 @@ def load_extract(session_factory, content: bytes) -> ExtractResult:
         if len(chunk) >= CHUNK:
             result.loaded += _upsert(session_factory, chunk)
             chunk = []
+            if progress is not None:
+                progress(result.rows)
     result.loaded += _upsert(session_factory, chunk)
     return result
 
@@ -94,3 +99,16 @@ def _upsert(session_factory, rows: list[dict]) -> int:
             c: getattr(stmt.excluded, c) for c in rows[0] if c != "id_number"})
         s.execute(stmt, rows)
     return len(rows)
+
+
+@jobs.handler("batch.police_import")
+def police_import_job(ctx: JobContext) -> dict:
+    """The extract uploaded on the register page, as a job (upserts: a rerun is harmless)."""
+    from app.procedures.batch.models import BatchUpload
+    with ctx.session_factory() as s:
+        content = s.get(BatchUpload, int(ctx.params["upload_id"])).content
+    total = max(content.count(b"\n") - 1, 1)
+    result = load_extract(ctx.session_factory, content,
+                          progress=lambda rows: ctx.progress(rows, total, "police_import"))
+    return {"rows": result.rows, "loaded": result.loaded, "rejected": len(result.rejected),
+            "problems": [[line, reason] for line, reason in result.rejected[:200]]}

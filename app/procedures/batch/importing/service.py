@@ -54,7 +54,7 @@ def store_upload(session: Session, batch: Batch, file_name: str, content: bytes,
     if len(content) > MAX_UPLOAD_BYTES:
         raise BatchError("文件超过 64 MB，请按参保区域分开导出后分别导入",
                          "The file is larger than 64 MB: export it per region and import each")
-    digest = hashlib.sha256(content).hexdigest()
+    digest = sha256(content)
     upload = BatchUpload(kind="contribution", batch_id=batch.id, name=(file_name or "")[:200],
                          sha256=digest, size=len(content), content=content, created_by=created_by)
     session.add(upload)
@@ -62,9 +62,13 @@ def store_upload(session: Session, batch: Batch, file_name: str, content: bytes,
     return upload
 
 
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
 def already_imported(session: Session, batch: Batch, content: bytes) -> BatchUpload | None:
     """The same file imported into this batch before (a re-import changes nothing)."""
-    digest = hashlib.sha256(content).hexdigest()
+    digest = sha256(content)
     return session.scalars(select(BatchUpload).where(
         BatchUpload.batch_id == batch.id, BatchUpload.sha256 == digest,
         BatchUpload.imported_at.is_not(None))).first()

@@ -1,7 +1,9 @@
 """Batch pages 制卡批次: the list, a new batch with its contribution export, the batch (import
 progress, figures, rejected rows, employers, the second data collection 二次数据采集), one
 employer application (documents, voucher, summaries) and the city's configuration 本市配置.
-The persons grid and the summary form are in :mod:`app.web.batch_grid`.
+Routes on the same blueprint live by what they show: `batch_second` (the second data collection),
+`batch_employer` (one employer), `batch_grid` (the persons grid, the summary form), `batch_admin`
+(the city, the police register).
 
 Who: :data:`app.cases.access.BATCH_GROUPS` (the card centre's clerks and reviewers, managers;
 administrators) by role, and :func:`app.cases.access.may_view_batch` by the batch's office.
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from datetime import date
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from urllib.parse import quote
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect,
                    render_template, request, url_for)
 from flask_login import current_user
-from sqlalchemy import func, or_, select, true, update
+from sqlalchemy import func, or_, select, true
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.cases.access import BATCH_GROUPS, may_view_batch, offices_of
@@ -32,12 +33,10 @@ from app.engine.jobs import BackgroundJob
 from app.extensions import csrf, db_session
 from app.permissions import groups
 from app.procedures.batch import city as city_config
-from app.procedures.batch import reconcile, rosters, voucher
-from app.procedures.batch.documents import job as pdf_jobs
 from app.procedures.batch.importing import reader, service
 from app.procedures.batch.models import Batch, BatchUpload, Employer, Person, RejectedRow
 from app.procedures.batch.states import (BATCH_LABELS, ELIGIBILITY_LABELS, EMPLOYER_LABELS,
-                                         ENTRY_LABELS, RULE_ORDER, BatchStatus, Eligibility, Entry)
+                                         ENTRY_LABELS, RULE_ORDER, BatchStatus, Eligibility)
 from app.web import t
 
 bp = Blueprint("batch", __name__)
@@ -423,222 +422,6 @@ def rejected_csv(batch_id):
     return csv_response(rows, f"{batch_name}-无法导入的行.csv", f"batch-{batch_id}-rejected.csv")
 
 
-# -- the second data collection 二次数据采集名单 -------------------------------------------------
-
-def _not_eligible_query(batch: Batch, reason):
-    q = (select(Person, Employer.name).outerjoin(Employer, Employer.id == Person.employer_id)
-         .where(Person.batch_id == batch.id, Person.taken_into.is_(None)))
-    q = q.where(Person.eligibility == reason) if reason else q.where(Person.eligibility.in_(REASONS))
-    return q.order_by(Person.employer_code, Person.eligibility, Person.id_number)
-
-
-@bp.get("/batches/<int:batch_id>/second-collection")
-@groups(*BATCH_GROUPS)
-def second_collection(batch_id):
-    session = db_session()
-    batch = batch_or_404(batch_id)
-    reason = reason_of(request.args.get("reason"))
-    page = page_arg()
-    rows = session.execute(_not_eligible_query(batch, reason).add_columns(func.count().over())
-                           .limit(PAGE).offset((page - 1) * PAGE)).all()
-    counts = dict(session.execute(
-        select(Person.eligibility, func.count()).where(
-            Person.batch_id == batch.id, Person.eligibility.in_(REASONS), Person.taken_into.is_(None))
-        .group_by(Person.eligibility)).all())
-    targets = session.scalars(select(Batch).where(
-        visible_batches(session), Batch.id > batch.id, Batch.status.in_(OPEN_FOR_PERSONS))
-        .order_by(Batch.id)).all()
-    return render_template("batch/second_collection.html", batch=batch, reason=reason,
-                           rows=[(p, name) for p, name, _ in rows], total=rows[0][2] if rows else 0,
-                           page=page, pages=PAGE, counts=counts, targets=targets,
-                           may_take=current_user.in_group(*CREATORS, "administrator"),
-                           note=_mismatch_note)
-
-
-def _mismatch_note(person: Person, language: str | None = None) -> str:
-    """What the register says where it differs (name, sex), or the household's region."""
-    language = language or lang()
-    detail = person.detail or {}
-    registered = detail.get("registered") or {}
-    parts = []
-    if "name" in registered:
-        parts.append(T("公安登记姓名：{}", "registered name: {}").format(registered["name"]))
-    if "sex" in registered:
-        parts.append(T("公安登记性别：{}", "registered sex: {}").format(SEXES.get(registered["sex"], "")))
-    if detail.get("household_region"):
-        parts.append(T("户籍区划：{}", "household region: {}").format(detail["household_region"]))
-    return ("; " if language == "en" else "；").join(p.text(language) for p in parts)
-
-
-@bp.get("/batches/<int:batch_id>/second-collection.csv")
-@groups(*BATCH_GROUPS)
-def second_collection_csv(batch_id):
-    batch = batch_or_404(batch_id)
-    reason = reason_of(request.args.get("reason"))
-    query = _not_eligible_query(batch, reason).execution_options(yield_per=1000)
-    language = lang()
-
-    def rows(s):
-        yield (["Employer code", "Employer", "Name", "Sex", "ID number", "Department", "Reason", "Note"]
-               if language == "en" else ["单位社保编码", "单位名称", "姓名", "性别", "身份证号", "部门", "原因", "说明"])
-        for person, employer_name in s.execute(query):
-            yield [person.employer_code or "", employer_name or "", person.name,
-                   SEXES[person.sex].text(language) if person.sex in SEXES else "", person.id_number_masked,
-                   reconcile.dept_label(person.dept1, person.dept2),
-                   label_of(ELIGIBILITY_LABELS, person.eligibility).text(language),
-                   _mismatch_note(person, language)]
-    suffix = f"-{reason_index(reason)}" if reason else ""
-    return csv_response(rows, f"{batch.name}-二次数据采集名单.csv",
-                        f"batch-{batch.id}-second-collection{suffix}.csv")
-
-
-@bp.post("/batches/<int:batch_id>/second-collection/take")
-@groups(*CREATORS)
-def take_into(batch_id):
-    """纳入后续批次: mark the chosen persons (or all of a reason) as taken into a later batch."""
-    session = db_session()
-    batch = batch_or_404(batch_id)
-    reason = reason_of(request.form.get("reason"))
-    back = url_for("batch.second_collection", batch_id=batch.id,
-                   reason=reason_index(reason) or None, page=page_arg())
-    if batch.status == BatchStatus.IMPORTING:
-        flash(t("本批次正在导入比对，请完成后再操作。", "The batch is being checked: try again once it is done."))
-        return redirect(back)
-    target = session.get(Batch, parse_id(request.form.get("target")) or 0)
-    if target is None or target.id <= batch.id or target.status not in OPEN_FOR_PERSONS \
-            or not may_view_batch(session, current_user, target.office):
-        flash(t("请选择要纳入的后续批次（尚未下发单位的较新批次）。",
-                "Choose the later batch to take them into (a newer batch not yet sent to employers)."))
-        return redirect(back)
-    condition = [Person.batch_id == batch.id, Person.taken_into.is_(None),
-                 Person.eligibility.in_([reason] if reason else REASONS)]
-    if request.form.get("scope") != "all":
-        ids = [i for i in (parse_id(v) for v in request.form.getlist("person")[:1000]) if i]
-        if not ids:
-            flash(t("请勾选要纳入后续批次的人员，或选择“本类全部人员”。",
-                    "Tick the persons to take into the later batch, or choose all of this reason."))
-            return redirect(back)
-        condition.append(Person.id.in_(ids))
-    elif reason is None:
-        flash(t("请先选择一类原因，再将该类全部人员纳入后续批次。",
-                "Choose a reason first to take all of its persons."))
-        return redirect(back)
-    count = session.execute(update(Person).where(*condition).values(taken_into=target.id)
-                            .execution_options(synchronize_session=False)).rowcount
-    audit(session, "take_into", batch=batch.id, target=target.id, persons=count,
-          reason=reason_index(reason))
-    session.commit()
-    flash(t(f"已将 {count} 人纳入后续批次「{target.name}」。",
-            f"{count} person(s) were taken into the later batch “{target.name}”."))
-    return redirect(back)
-
-
-# -- one employer application 单位申领 ---------------------------------------------------------
-
-@bp.get("/batches/employers/<int:employer_id>", endpoint="employer")
-@groups(*BATCH_GROUPS)
-def show_employer(employer_id):
-    from app.procedures.batch.documents import DOCUMENTS
-    session = db_session()
-    employer, batch = employer_or_404(employer_id)
-    city = city_config.current(session)
-    entries = reconcile.entry_counts(session, employer.id)
-    statuses = rosters.status_counts(session, employer.id)
-    vouchers = voucher.history(session, employer.code)
-    summary = reconcile.summary(session, employer.id)
-    declared = employer.declared or {}
-    banks = list(summary["totals"]) or list(city.banks)
-    declared_rows = [{"dept": d, "banks": {b: row.get(b, 0) for b in banks}, "total": sum(row.values())}
-                     for d, row in sorted(declared.items())]
-    pdfs = {kind: (pdf_jobs.pdf_job(session, employer.id, kind), pdf_jobs.latest_pdf(session, employer.id, kind))
-            for kind, (_zh, _en, formats) in DOCUMENTS.items() if "pdf" in formats}
-    return render_template(
-        "batch/employer.html", pdfs=pdfs,
-        refresh=3 if any(j is not None and j.active for j, _ in pdfs.values()) else None,
-        employer=employer, batch=batch, city=city, entries=entries,
-        statuses=statuses, documents=DOCUMENTS, vouchers=vouchers, summary=summary, banks=banks,
-        declared_rows=declared_rows, declared_totals={b: sum(r["banks"][b] for r in declared_rows) for b in banks},
-        differences=employer.differences or [], no_dept=T(*reconcile.NO_DEPT),
-        entry_order=list(Entry), eligibility_order=[*RULE_ORDER, Eligibility.ELIGIBLE],
-        to_review=list(Entry).index(Entry.ENTERED) + 1)  # the grid's filter: entered forms
-
-
-@bp.post("/batches/employers/<int:employer_id>/agent-check")
-@groups("centre_clerk", "manager")
-def agent_check(employer_id):
-    """核验经办人: an agent acts by showing an ID, checked against the current voucher."""
-    session = db_session()
-    employer, _ = employer_or_404(employer_id)
-    number = "".join((request.form.get("id_number") or "").split()).upper()[:18]
-    if not number:
-        flash(t("请输入经办人身份证号码", "Type the agent's ID number"))
-    else:
-        try:
-            agent = voucher.check_agent(session, employer.code, number)
-        except BilingualError as e:
-            flash(message(e))
-            audit(session, "agent_check", employer=employer.code, ok=False)
-        else:
-            current = voucher.current_voucher(session, employer.code)
-            flash(t(f"核验通过：{agent.name} 是现行申领凭证（第 {current.version} 版）上的经办人",
-                    f"Checked: {agent.name} is an agent on the current voucher (version {current.version})"))
-            audit(session, "agent_check", employer=employer.code, ok=True)
-        session.commit()
-    return redirect(url_for("batch.employer", employer_id=employer.id))
-
-
-@bp.post("/batches/employers/<int:employer_id>/documents/<kind>.pdf/make")
-@groups(*BATCH_GROUPS)
-def make_pdf(employer_id, kind):
-    """生成 PDF: a background job; the employer page shows its progress, then the download."""
-    from app.procedures.batch import documents
-    session = db_session()
-    employer, batch = employer_or_404(employer_id)
-    if kind not in documents.DOCUMENTS or "pdf" not in documents.DOCUMENTS[kind][2]:
-        not_found(T("没有这种单据或格式。", "There is no such document or format."))
-    pdf_jobs.request_pdf(session, employer.id, kind, current_user.username)
-    audit(session, "make_pdf", batch=batch.id, employer=employer.id, kind=kind)
-    session.commit()
-    flash(t("正在生成 PDF，完成后可在下方下载。", "The PDF is being made; it can be downloaded below when ready."))
-    return redirect(url_for("batch.employer", employer_id=employer.id) + "#documents")
-
-
-FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-@bp.get("/batches/employers/<int:employer_id>/documents/<kind>.<fmt>")
-@groups(*BATCH_GROUPS)
-def document(employer_id, kind, fmt):
-    """单位单据: they carry full ID numbers, so each download is an audit record."""
-    from app.procedures.batch import documents
-    session = db_session()
-    employer, batch = employer_or_404(employer_id)
-    if kind not in documents.DOCUMENTS or fmt not in documents.DOCUMENTS[kind][2]:
-        not_found(T("没有这种单据或格式。", "There is no such document or format."))
-    try:
-        if fmt == "html":
-            body = documents.render_html(session, kind, employer.id,
-                                         css_href=url_for("static", filename="documents.css"))
-        elif fmt == "pdf":  # made by a job (minutes for a thousand forms): the newest one
-            stored = pdf_jobs.latest_pdf(session, employer.id, kind)
-            if stored is None:
-                not_found(T("该单据的 PDF 尚未生成：请在单位页面点“生成 PDF”。",
-                            "This PDF has not been made yet: use “Make PDF” on the employer page."))
-            body = stored.content
-        else:
-            body = documents.render_xlsx(session, kind, employer.id)
-    except documents.DocumentError as e:
-        session.rollback()
-        not_found(T(e.message_zh, e.message_en))
-    audit(session, "document", batch=batch.id, employer=employer.id, employer_code=employer.code,
-          kind=kind, format=fmt)
-    session.commit()
-    zh, _en, _formats = documents.DOCUMENTS[kind]
-    code = re.sub(r"[^A-Za-z0-9_-]", "", employer.code)[:30] or str(employer.id)
-    return file_response(body, FORMATS[fmt], f"{employer.name}-{zh}.{fmt}",
-                         f"employer-{code}-{kind}.{fmt}", inline=fmt != "xlsx")
-
-
-from app.web import batch_admin, batch_grid  # noqa: E402,F401  (routes on bp: the persons grid and
-# the summary form; the city's configuration and the embedded police register)
+# routes on bp, by what they show: the second data collection, one employer (documents, the
+# agent check), the persons grid and the summary form, the city and the police register
+from app.web import batch_admin, batch_employer, batch_grid, batch_second  # noqa: E402,F401

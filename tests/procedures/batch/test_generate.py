@@ -14,6 +14,7 @@ import pytest
 from stdnum.cn import ric
 
 from app.procedures.batch import generate as g
+from app.procedures.batch.generate import people
 from app.procedures.batch.states import Eligibility
 
 NINGBO = g.load_city("ningbo")
@@ -65,7 +66,7 @@ def valid_id(number: str) -> bool:
     except Exception:
         return False
     return (birth <= date.today() and number[17] == ric.calc_check_digit(number)
-            and g._known_region(number[:6]))
+            and people._known_region(number[:6]))
 
 
 def bad_reason(row, city_regions) -> str | None:

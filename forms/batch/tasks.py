@@ -4,13 +4,13 @@ from __future__ import annotations
 import re
 
 from wtforms import IntegerField
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
 from forms.base import TaskForm
 from forms.fields import CheckboxField, RadioField, TextAreaField
 from forms.i18n import T
 from forms.registry import register
-from forms.validators import Required, Rule
+from forms.validators import Between, Required, Rule
 
 MAX_CARDS = 5000  # one employer's delivery at most; a bigger pile is counted in parts
 
@@ -25,8 +25,7 @@ class ReleaseForm(TaskForm):
 
     return_working_days = IntegerField(
         T("确认表返回时限（工作日）", "Working days to return the confirmation forms"),
-        [Required(), NumberRange(min=3, max=60, message=T("应为 3 至 60 个工作日",
-                                                          "Between 3 and 60 working days"))],
+        [Required(), Between(3, 60, T("应为 3 至 60 个工作日", "Between 3 and 60 working days"))],
         default=10,
         description=T("自下发之日起算；到期前 2 个工作日短信提醒单位经办人",
                       "Counted from today; the agents get an SMS 2 working days before"))
@@ -55,9 +54,9 @@ class ReturnsForm(TaskForm):
     title = T("确认表回收登记与录入", "Record the returned confirmation forms")
 
     forms_received = IntegerField(T("单位确认收到《确认表》（份）", "Forms the employer received"),
-                                  [Required(), NumberRange(min=0, max=1_000_000)])
+                                  [Required(), Between(0, 1_000_000)])
     forms_returned = IntegerField(T("单位返回《确认表》（份）", "Forms the employer returned"),
-                                  [Required(), NumberRange(min=0, max=1_000_000)])
+                                  [Required(), Between(0, 1_000_000)])
     confirm = CheckboxField(T("已在人员表格中逐人登记，并录入单位申领汇总表",
                               "Every form is recorded in the grid and the summary is entered"),
                             [Required(message=T("请先在人员表格中完成登记并勾选",

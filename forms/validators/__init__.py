@@ -8,13 +8,13 @@ cross-field rules live with its family (``forms.application.rules``); the photo 
 """
 from forms.validators.card import check_card_number
 from forms.validators.contact import check_landline, check_mobile, check_postcode
-from forms.validators.generic import NotAfterToday, Required, Rule, compact, today
+from forms.validators.generic import Between, NotAfterToday, Required, Rule, compact, today
 from forms.validators.identity import (check_citizen_id, check_id_number, check_other_id,
                                        id_birth_date, id_sex, region_name)
 from forms.validators.names import MIDDLE_DOT, NAME_MAX_BYTES, check_name
 
 __all__ = [
-    "MIDDLE_DOT", "NAME_MAX_BYTES", "NotAfterToday", "Required", "Rule", "check_card_number",
+    "Between", "MIDDLE_DOT", "NAME_MAX_BYTES", "NotAfterToday", "Required", "Rule", "check_card_number",
     "check_citizen_id", "check_id_number", "check_landline", "check_mobile", "check_other_id",
     "check_postcode", "check_name", "compact", "id_birth_date", "id_sex", "region_name", "today",
 ]

@@ -61,6 +61,22 @@ class Rule:
             field.data = self.check(field.data, **self.kwargs)
 
 
+MSG_BETWEEN = T("“{label}”应在 {low} 至 {high} 之间", "“{label}” must be between {low} and {high}")
+
+
+class Between:
+    """A whole number from ``low`` to ``high`` (WTForms' NumberRange turns the number into a
+    float first: a 400-digit number typed in a form is then an OverflowError, not a message)."""
+
+    def __init__(self, low: int, high: int, message: T | None = None):
+        self.low, self.high, self.message = low, high, message
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, int) and not self.low <= field.data <= self.high:
+            raise ValidationError(self.message or MSG_BETWEEN.format(
+                label=field.label.text, low=f"{self.low:,}", high=f"{self.high:,}"))
+
+
 class NotAfterToday:
     """Dates such as the birth date or the application date cannot lie in the future."""
 

@@ -1,5 +1,5 @@
 """HTML of the employer documents 单据HTML: the Jinja2 templates of
-``app/templates/documents/batch/`` rendered without Flask (the procedures know no web), with
+``templates/`` beside this module (documents, not the app's pages) rendered without Flask (the procedures know no web), with
 the one print stylesheet ``app/static/documents.css``."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from app.procedures.batch.documents import texts, words
 from app.procedures.batch.documents.source import EmployerData, department
 
 _APP = Path(__file__).resolve().parents[3]
-TEMPLATES = _APP / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSS_FILE = _APP / "static" / "documents.css"
 
 #: rows left empty for the employer's hand: the summary's extra departments, the not-returned
@@ -43,7 +43,7 @@ def render(kind: str, data: EmployerData, *, css_href: str | None = None,
     forbids inline styles), inline (a file saved on its own), or left out (WeasyPrint gets it
     separately)."""
     summary_rows = max(SUMMARY_MIN_ROWS, len(data.departments) + SUMMARY_BLANK_ROWS)
-    template = environment().get_template(f"documents/batch/{kind}.html")
+    template = environment().get_template(f"{kind}.html")
     return template.render(
         d=data, kind=kind, css_href=css_href,
         inline_css=stylesheet() if inline_css and not css_href else None,

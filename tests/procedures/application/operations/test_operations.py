@@ -122,6 +122,9 @@ def test_police_unavailable_is_a_retryable_error(session):
         def verify(self, *args):
             raise adapters.PoliceUnavailable("timeout")
 
+        def compare_bulk(self, id_numbers):
+            raise adapters.PoliceUnavailable("timeout")
+
     adapters.configure(police=Down)
     try:
         with pytest.raises(ServiceError) as e:

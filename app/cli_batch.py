@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -75,6 +74,7 @@ def register(app: Flask) -> None:
                 batch_id, job_id = batch.id, job.id
         except BilingualError as e:
             raise click.ClickException(e.message_zh)
+        del content, upload  # stored: the job reads it back a piece at a time
         state = jobs.run_now(factory, job_id)
         with factory() as s:
             job = s.get(jobs.BackgroundJob, job_id)

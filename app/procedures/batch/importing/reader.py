@@ -77,24 +77,52 @@ def valid_citizen_id(number: str) -> bool:
     return _CHECK[sum(map(operator.mul, map(int, number[:17]), _WEIGHTS)) % 11] == number[17]
 
 
-def is_xlsx(content: bytes) -> bool:
-    return content[:4] == XLSX_MAGIC
+STEP = 1 << 16  # bytes decoded at a time
 
 
-def _csv_lines(content: bytes) -> Iterator[str]:
+class InMemory:
+    """A file held in memory as a source (uploads being checked, tests)."""
+
+    def __init__(self, content: bytes):
+        self.content = content
+        self.head = bytes(content[:8])
+
+    def chunks(self) -> Iterator[memoryview]:
+        view = memoryview(self.content)
+        for i in range(0, len(view), STEP):
+            yield view[i:i + STEP]
+
+    def whole(self) -> bytes:
+        return self.content
+
+
+def as_source(content):
+    """A source of the file's bytes: ``head`` (its first bytes), ``chunks()`` (the bytes, a
+    piece at a time, so that nothing holds the whole file twice) and ``whole()`` (for XLSX,
+    a zip archive read by seeking). Plain bytes are wrapped."""
+    return content if hasattr(content, "chunks") else InMemory(content)
+
+
+def is_xlsx(source) -> bool:
+    return as_source(source).head[:4] == XLSX_MAGIC
+
+
+def _csv_lines(source) -> Iterator[str]:
     """Decode incrementally: a decoding error names its line."""
-    if content.startswith(codecs.BOM_UTF8):
-        content = content[len(codecs.BOM_UTF8):]
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    line_no, pending, pos, step = 1, "", 0, 1 << 16
+    line_no, pending, first = 1, "", True
     try:
-        while pos < len(content):
-            pending += decoder.decode(content[pos:pos + step])
-            pos += step
-            *lines, pending = pending.split("\n")
-            for line in lines:
-                yield line + "\n"
-                line_no += 1
+        for chunk in as_source(source).chunks():
+            view = memoryview(chunk)
+            if first and bytes(view[:3]) == codecs.BOM_UTF8:
+                view = view[3:]
+            first = False
+            for i in range(0, len(view), STEP):
+                pending += decoder.decode(view[i:i + STEP])
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    yield line + "\n"
+                    line_no += 1
         pending += decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         raise ImportFileError(
@@ -106,9 +134,9 @@ def _csv_lines(content: bytes) -> Iterator[str]:
         yield pending
 
 
-def _csv_rows(content: bytes) -> Iterator[list[str]]:
+def _csv_rows(source) -> Iterator[list[str]]:
     try:
-        for cells in csv.reader(_csv_lines(content), strict=True):
+        for cells in csv.reader(_csv_lines(source), strict=True):
             if "\x00" in "".join(cells):
                 raise ImportFileError("文件含有二进制内容，不是 CSV 文本文件",
                                       "The file contains binary data: it is not a CSV text file")
@@ -117,10 +145,10 @@ def _csv_rows(content: bytes) -> Iterator[list[str]]:
         raise ImportFileError(f"CSV 格式错误：{e}", f"The CSV file is malformed: {e}") from None
 
 
-def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
+def _xlsx_rows(source) -> Iterator[list[str]]:
     from openpyxl import load_workbook
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        book = load_workbook(io.BytesIO(as_source(source).whole()), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as e:
         raise ImportFileError(f"无法读取 Excel 文件（{type(e).__name__}），请确认是 .xlsx 格式",
                               "The Excel file cannot be read; check it is an .xlsx file") from None
@@ -146,8 +174,9 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _raw_rows(content: bytes) -> Iterator[list[str]]:
-    return _xlsx_rows(content) if is_xlsx(content) else _csv_rows(content)
+def _raw_rows(source) -> Iterator[list[str]]:
+    source = as_source(source)
+    return _xlsx_rows(source) if is_xlsx(source) else _csv_rows(source)
 
 
 def _header_map(header: list[str]) -> dict[str, int]:
@@ -160,9 +189,9 @@ def _header_map(header: list[str]) -> dict[str, int]:
     return {c: names.index(c) for c in COLUMNS}
 
 
-def rows(content: bytes) -> Iterator[tuple[int, dict[str, str]]]:
+def rows(source) -> Iterator[tuple[int, dict[str, str]]]:
     """``(line, {column: text})`` for every data row; line 1 is the header. Blank lines skipped."""
-    it = _raw_rows(content)
+    it = _raw_rows(source)
     header = next(it, None)
     if header is None or not any(h.strip() for h in header):
         raise ImportFileError("文件为空", "The file is empty")
@@ -173,12 +202,13 @@ def rows(content: bytes) -> Iterator[tuple[int, dict[str, str]]]:
         yield line, {c: (cells[i].strip() if i < len(cells) else "") for c, i in cols.items()}
 
 
-def check_file(content: bytes) -> int:
+def check_file(source) -> int:
     """Read the whole file once (nothing written): it decodes, parses and has the columns.
     The number of data rows. Raises ``ImportFileError`` for a file that cannot be imported."""
-    if not content:
+    source = as_source(source)
+    if not source.head:
         raise ImportFileError("文件为空", "The file is empty")
-    it = _raw_rows(content)
+    it = _raw_rows(source)
     header = next(it, None)
     if header is None or not any(h.strip() for h in header):
         raise ImportFileError("文件为空", "The file is empty")

@@ -20,10 +20,34 @@ DUPLICATE = ("与本批次已导入的记录重复（同一人、同一单位、
              "insurance and date); not imported twice")
 
 
+class StoredUpload:
+    """An uploaded file read back from the database a megabyte at a time (``substr`` works on
+    SQLite blobs and PostgreSQL bytea alike): a 50 MB export is never one object in memory."""
+
+    PIECE = 1 << 20
+
+    def __init__(self, session_factory, upload_id: int):
+        self.factory, self.upload_id = session_factory, upload_id
+        with session_factory() as s:
+            self.size = s.get(BatchUpload, upload_id).size
+        self.head = self._piece(1, 8) if self.size else b""
+
+    def _piece(self, start: int, length: int) -> bytes:
+        with self.factory() as s:
+            return bytes(s.scalar(select(func.substr(BatchUpload.content, start, length))
+                                  .where(BatchUpload.id == self.upload_id)) or b"")
+
+    def chunks(self):
+        for start in range(1, self.size + 1, self.PIECE):
+            yield self._piece(start, self.PIECE)
+
+    def whole(self) -> bytes:
+        with self.factory() as s:
+            return s.get(BatchUpload, self.upload_id).content
+
+
 def import_records(ctx: JobContext, batch_id: int, upload_id: int, city_regions: frozenset[str]) -> None:
-    with ctx.session_factory() as s:
-        upload = s.get(BatchUpload, upload_id)
-        content = upload.content
+    content = StoredUpload(ctx.session_factory, upload_id)
     total = reader.check_file(content)  # nothing is written from a file that cannot be read
     done_line = ctx.checkpoint_data.get("line", 1)
     ctx.progress(ctx.checkpoint_data.get("rows", 0), total, "import")

@@ -119,3 +119,23 @@ def test_register_extract_with_wrong_columns(factory):
 
 def test_id_in_test_data_is_valid():
     assert id_number("33020319800101000")[-1] == "1"
+
+
+def test_persons_taken_into_a_later_batch_stay_so_when_another_file_comes(factory):
+    from sqlalchemy import update
+
+    from tests.procedures.batch.test_eligibility import BAD_ROWS, P
+    load_extract(factory, csv_bytes(POLICE_HEADER, register_rows()))
+    (first, _), _ = start(factory, csv_bytes(HEADER, ROWS))
+    (later, _), _ = start(factory, csv_bytes(HEADER, ROWS[:2]))
+    with factory() as s, s.begin():
+        s.execute(update(Person).where(Person.batch_id == first, Person.id_number == P["after"][0])
+                  .values(taken_into=later))
+        batch = s.get(Batch, first)
+        upload = service.store_upload(s, batch, "more.csv", csv_bytes(HEADER, ROWS + BAD_ROWS[:1]), "t")
+        job_id = service.enqueue_import(s, batch, upload, "t").id
+    assert jobs.run_now(factory, job_id) == "done"
+    with factory() as s:
+        person = s.scalars(select(Person).where(Person.batch_id == first,
+                                                Person.id_number == P["after"][0])).one()
+        assert person.taken_into == later and person.eligibility == "excluded_after_cutoff"

@@ -32,7 +32,10 @@ def classify(ctx: JobContext, batch_id: int) -> int:
     with ctx.session_factory() as s, s.begin():
         batch = s.get(Batch, batch_id)
         regions, cutoff = list(batch.regions), batch.cutoff
-        # a re-run (a resumed job) starts from the records again: nothing else points here yet
+        # a re-run (a resumed job, another file) starts from the records again; what a clerk
+        # decided before (persons taken into a later batch) is kept by ID number
+        taken = dict(s.execute(select(Person.id_number, Person.taken_into).where(
+            Person.batch_id == batch_id, Person.taken_into.is_not(None))).all())
         s.execute(update(Person).where(Person.batch_id == batch_id).values(employer_id=None))
         s.execute(delete(Employer).where(Employer.batch_id == batch_id))
         s.execute(delete(Person).where(Person.batch_id == batch_id))
@@ -66,6 +69,11 @@ def classify(ctx: JobContext, batch_id: int) -> int:
         s.execute(update(Person).where(Person.batch_id == batch_id)
                   .values({getattr(Person, c): best.with_only_columns(getattr(C, c)).scalar_subquery()
                            for c in cols}))
+        if taken:
+            ids = dict(s.execute(select(Person.id_number, Person.id).where(
+                Person.batch_id == batch_id, Person.id_number.in_(list(taken)))).all())
+            update_rows(s, Person.__table__, [{"id": ids[n], "taken_into": t}
+                                              for n, t in taken.items() if n in ids])
         return s.scalar(select(func.count()).select_from(Person).where(Person.batch_id == batch_id))
 
 

@@ -38,6 +38,13 @@ class City:
     bank_names: dict[str, str]  # code -> full name
 
     @property
+    def sms_signature(self) -> str:
+        """【宁波人社】: the signature of the city's human-resources and social-security bureau,
+        which the carriers require at the head of every message."""
+        short = self.name[:-1] if len(self.name) > 2 and self.name[-1] in "市县区" else self.name
+        return f"【{short}人社】"
+
+    @property
     def prefixes(self) -> frozenset[str]:
         """First four digits of the regions' codes: households there are local."""
         return frozenset(code[:4] for code in self.regions)

@@ -7,19 +7,21 @@ import logging
 from sqlalchemy.orm import Session
 
 import app.adapters as adapters
-from app.adapters.sms import SIGNATURE
 from app.procedures.batch.models import Employer
 
 log = logging.getLogger(__name__)
 
-REMIND_TEXT = ("{sig}{employer}：请于{day}前将本单位职工的《社会保障卡个人信息确认及申领表》、"
+REMIND_TEXT = ("{employer}：请于{day}前将本单位职工的《社会保障卡个人信息确认及申领表》、"
                "《申领汇总表》和《未返回人员汇总表》交社保卡中心。")
 
 
 def sms_to_agents(session: Session, employer: Employer, text: str) -> tuple[int, int]:
-    """The text to every agent of the employer's current voucher: (messages queued, agents).
-    An agent's unusable number does not keep the others from being told."""
+    """The text, under the city's signature, to every agent of the employer's current voucher:
+    (messages queued, agents). An agent's unusable number does not keep the others from being
+    told."""
+    from app.procedures.batch.city import current
     from app.procedures.batch.voucher import agents_of, current_voucher
+    text = current(session).sms_signature + text
     voucher = current_voucher(session, employer.code)
     agents = agents_of(session, voucher) if voucher is not None else []
     gateway, sent = adapters.sms(session), 0
@@ -40,5 +42,5 @@ def remind_agents(session: Session, employer: Employer) -> int:
     batch = session.get(Batch, employer.batch_id)
     day = f"{batch.return_by.month}月{batch.return_by.day}日" if batch.return_by else "规定时限"
     sent, _agents = sms_to_agents(session, employer,
-                                  REMIND_TEXT.format(sig=SIGNATURE, employer=employer.name, day=day))
+                                  REMIND_TEXT.format(employer=employer.name, day=day))
     return sent

@@ -210,7 +210,7 @@ def round_trip(s: Session) -> None:
     assert notify_agents(s, employer.id) == 2
     messages = s.scalars(select(SmsMessage).order_by(SmsMessage.id)).all()
     assert [m.phone for m in messages] == ["13900000011", "13900000012"]
-    assert messages[0].text == ("【石狮人社】宁波甲机械有限公司：贵单位申领的社会保障卡 4 张已到货，"
+    assert messages[0].text == ("【宁波人社】宁波甲机械有限公司：贵单位申领的社会保障卡 4 张已到货，"
                                 "请经办人携单位公章、介绍信和本人身份证到社保卡中心领取。")
     emp = s.get(Employer, employer.id)
     assert emp.status == EmployerStatus.NOTIFIED and emp.notified_at is not None

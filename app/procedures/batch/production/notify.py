@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.adapters.sms import SIGNATURE
 from app.common.clock import utcnow
 from app.procedures.batch.models import Person
 from app.procedures.batch.notices import sms_to_agents
@@ -16,7 +15,8 @@ from app.procedures.batch.states import EmployerStatus, Production
 # -- 4. notifying the employer 通知用人单位领取 ------------------------------------------------------
 
 def notification_text(employer_name: str, cards: int) -> str:
-    return (f"{SIGNATURE}{employer_name}：贵单位申领的社会保障卡 {cards} 张已到货，"
+    """The delivery notice (the city's signature is put before it when it is sent)."""
+    return (f"{employer_name}：贵单位申领的社会保障卡 {cards} 张已到货，"
             f"请经办人携单位公章、介绍信和本人身份证到社保卡中心领取。")
 
 

@@ -16,6 +16,7 @@ FAMILIES = (
     "app.procedures.application",   # 立等可取 + 代办网点申领 (seed 002)
     "app.procedures.calendar",      # 录入年度法定节假日安排 (the platform's own)
     "app.procedures.batch",         # 批量制卡: batches, employer applications (seeds 000/001)
+    "app.procedures.distribution",  # 发放: pickups, returns, second issuance, statistics
 )
 
 

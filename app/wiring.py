@@ -18,7 +18,8 @@ from forms.registry import get_form, has_form
 
 #: Tables of the platform itself; each family brings its own in its manifest's ``modules``.
 PLATFORM_TABLES = ("app.auth.models", "app.engine.models", "app.engine.jobs", "app.sla.models", "app.cards.models",
-                   "app.adapters.police", "app.adapters.sms", "app.adapters.manufacturer")
+                   "app.adapters.police", "app.adapters.sms", "app.adapters.manufacturer",
+                   "app.adapters.province")
 
 
 class TaskForms:

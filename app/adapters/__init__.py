@@ -3,6 +3,7 @@
     police   PoliceRegister   公安户籍比对        EmbeddedPoliceRegister (table police_register_person)
     sms      SmsGateway       短信网关            EmbeddedSmsGateway    (table card_sms)
     manufacturer CardManufacturer 制卡厂商        EmbeddedCardManufacturer (table manufacturer_card)
+    province ProvincialReport 省级退卡上报        EmbeddedProvincialReport (table province_card_report)
 
 An adapter is made per step from the step's session: ``police(session)``. A deployment picks
 another implementation with ``configure(police="package.module:factory")`` or the environment
@@ -18,6 +19,8 @@ from typing import Any, Callable
 from app.adapters.police import (EmbeddedPoliceRegister, PoliceRegister, PoliceRegisterPerson,
                                  PoliceUnavailable, Reason, VerifyResult)
 from app.adapters.manufacturer import CardManufacturer, EmbeddedCardManufacturer
+from app.adapters.province import (EmbeddedProvincialReport, ProvincialReport,
+                                   ProvincialReportError)
 from app.adapters.sms import EmbeddedSmsGateway, SmsError, SmsGateway
 
 Factory = Callable[[Any], Any]
@@ -26,8 +29,10 @@ DEFAULTS: dict[str, Factory] = {
     "police": EmbeddedPoliceRegister,
     "sms": EmbeddedSmsGateway,
     "manufacturer": EmbeddedCardManufacturer,
+    "province": EmbeddedProvincialReport,
 }
-INTERFACES = {"police": PoliceRegister, "sms": SmsGateway, "manufacturer": CardManufacturer}
+INTERFACES = {"police": PoliceRegister, "sms": SmsGateway, "manufacturer": CardManufacturer,
+              "province": ProvincialReport}
 _configured: dict[str, Factory] = {}
 
 
@@ -85,8 +90,13 @@ def card_manufacturer(session) -> CardManufacturer:
     return get("manufacturer", session)
 
 
+def provincial_report(session) -> ProvincialReport:
+    return get("province", session)
+
+
 __all__ = [
-    "EmbeddedPoliceRegister", "EmbeddedSmsGateway", "PoliceRegister", "PoliceRegisterPerson",
-    "PoliceUnavailable", "Reason", "SmsError", "SmsGateway", "VerifyResult", "configure",
-    "factory_for", "get", "police", "reset", "sms",
+    "EmbeddedPoliceRegister", "EmbeddedProvincialReport", "EmbeddedSmsGateway", "PoliceRegister",
+    "PoliceRegisterPerson", "PoliceUnavailable", "ProvincialReport", "ProvincialReportError",
+    "Reason", "SmsError", "SmsGateway", "VerifyResult", "configure", "factory_for", "get",
+    "police", "provincial_report", "reset", "sms",
 ]

@@ -63,8 +63,8 @@ require_groups = groups  # the pages' name for app.permissions.groups (declared 
 def register_web(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     app.register_blueprint(auth_bp)
-    for module in ("app.inbox.views", "app.web.cases", "app.web.admin", "app.web.batch", "app.api.views",
-                   "app.api.station"):
+    for module in ("app.inbox.views", "app.web.cases", "app.web.admin", "app.web.batch",
+                   "app.web.distribution", "app.web.distribution_stats", "app.api.views", "app.api.station"):
         app.register_blueprint(importlib.import_module(module).bp)
 
     @app.get("/healthz", endpoint="health")

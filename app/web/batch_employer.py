@@ -38,8 +38,9 @@ def show_employer(employer_id):
                      for d, row in sorted(declared.items())]
     pdfs = {kind: (pdf_jobs.pdf_job(session, employer.id, kind), pdf_jobs.latest_pdf(session, employer.id, kind))
             for kind, (_zh, _en, formats) in DOCUMENTS.items() if "pdf" in formats}
+    from app.web.distribution import employer_section  # 领卡与发放 (the distribution pages)
     return render_template(
-        "batch/employer.html", pdfs=pdfs,
+        "batch/employer.html", pdfs=pdfs, distribution=employer_section(session, employer),
         refresh=3 if any(j is not None and j.active for j, _ in pdfs.values()) else None,
         employer=employer, batch=batch, city=city, entries=entries,
         statuses=statuses, documents=DOCUMENTS, vouchers=vouchers, summary=summary, banks=banks,

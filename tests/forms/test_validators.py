@@ -422,3 +422,10 @@ def test_old_card_rules():
                                       "consent_stop_old_card"]
     zh, en = both(errors[2][1])
     assert "本人同意停用该社保卡" in zh and "agree to stop" in en
+
+
+def test_rendering_a_pdf_does_not_loosen_the_photo_check():
+    from app.documents.pdf import pdf
+    assert pdf("<p>单据</p>").startswith(b"%PDF")  # WeasyPrint now imported in this process
+    zh, _ = error_of(check_photo, image_bytes(noise=True)[:5000])
+    assert "JPEG或PNG" in zh

@@ -5,9 +5,19 @@ with wrong data, corrected within a week and reported to the province; the issua
 are filed each month (seed 000 §3, seed 001 §5)."""
 from app.procedures import Family
 
+
+def _panel(session, instance):
+    from app.procedures.distribution.panel import distribution_panel
+    return distribution_panel(session, instance)
+
+
 FAMILY = Family(
     name="distribution", title_zh="发放", title_en="Distribution",
     bpmn_dir="processes/distribution",
-    modules=("app.procedures.distribution.models",),
+    modules=("app.procedures.distribution.models", "app.procedures.distribution.operations",
+             "app.procedures.distribution.cases", "app.procedures.distribution.statistics",
+             "forms.distribution"),
+    case_panel=("panels/distribution.html", _panel),
+    task_header=("panels/distribution.html", _panel),
     processes=("employer_pickup", "holder_pickup", "data_correction"),
 )

@@ -2,7 +2,7 @@
 roster 花名册, one personal confirmation form 确认表 per eligible person, the notice 告知书, the
 application summary 申领汇总表, the list of forms not returned 未返回人员汇总表 and the
 authorisation voucher 申领凭证, as printable A4 HTML, as PDF, and as Excel where the form is a
-table.
+table, made with the document kit (app.documents).
 
 Paper forms carry the full ID number: the person and the employer check it. The web layer
 decides who may download them and records who did.
@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from app.documents import PAPER as _PAPER
+from app.documents import TABLE as _TABLE
+from app.documents import DocumentError, check
 from app.procedures.batch.documents import html, pdf, source, xlsx
-from app.procedures.batch.documents.errors import DocumentError
 
 __all__ = ["DOCUMENTS", "DocumentError", "render_html", "render_pdf", "render_xlsx"]
-
-_PAPER = ("html", "pdf")
-_TABLE = ("html", "pdf", "xlsx")
 
 #: kind -> (Chinese title, English title, formats)
 DOCUMENTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -41,12 +40,7 @@ _NEEDS_VOUCHER = {"voucher"}
 
 
 def _check(kind: str, fmt: str) -> None:
-    if kind not in DOCUMENTS:
-        raise DocumentError(f"没有这种单据：{kind}", f"No such document: {kind}",
-                            code="document_unknown")
-    if fmt not in DOCUMENTS[kind][2]:
-        raise DocumentError(f"{DOCUMENTS[kind][0]}没有 {fmt} 格式",
-                            f"{DOCUMENTS[kind][1]}: no {fmt} format", code="format_unknown")
+    check(DOCUMENTS, kind, fmt)
 
 
 def _data(session: Session, kind: str, employer_id) -> source.EmployerData:

@@ -1,11 +1,6 @@
-"""The documents' error 单据错误: an unknown document, format or employer (the pages answer 404)."""
+"""The documents' error 单据错误: the document kit's (app.documents), named here too."""
 from __future__ import annotations
 
-from app.common.errors import BilingualError
+from app.documents.errors import DocumentError
 
-
-class DocumentError(BilingualError):
-    kind = "not_found"
-
-    def __init__(self, zh: str, en: str, code: str = "document"):
-        super().__init__(zh, en, code=code)
+__all__ = ["DocumentError"]

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.common.clock import china_today
+from app.documents import lookup
 from app.procedures.batch import city as city_config
-from app.procedures.batch.documents.errors import DocumentError
 from app.procedures.batch.models import Employer, Person, Voucher, VoucherAgent
 from app.procedures.batch.pinyin import roster_key
 from app.procedures.batch.states import Eligibility
@@ -30,14 +30,8 @@ class EmployerData:
 
 
 def employer(session: Session, employer_id) -> Employer:
-    try:
-        found = session.get(Employer, int(employer_id))
-    except (TypeError, ValueError):
-        found = None
-    if found is None:
-        raise DocumentError(f"没有编号为 {employer_id} 的单位申领",
-                            f"No employer application {employer_id}", code="employer_unknown")
-    return found
+    return lookup(session, Employer, employer_id, "单位申领", "employer application",
+                  "employer_unknown")
 
 
 def _roster_order(p: Person):

@@ -1,39 +1,22 @@
 """Excel of the employer documents that are tables 单据Excel: the roster 花名册 (streamed:
 ``write_only``, an employer may have thousands of employees), and the summary 申领汇总表 and the
-not-returned list 未返回人员汇总表 as sheets to fill in (the summary adds up by formula)."""
+not-returned list 未返回人员汇总表 as sheets to fill in (the summary adds up by formula); the
+workbook helpers are the document kit's (app.documents.xlsx)."""
 from __future__ import annotations
 
-import io
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from app.documents.xlsx import TITLE as _TITLE
+from app.documents.xlsx import bold as _bold
+from app.documents.xlsx import sheet as _sheet
+from app.documents.xlsx import to_bytes as _bytes
 from app.procedures.batch.documents import texts, words
-from app.procedures.batch.documents.html import NOT_RETURNED_ROWS, SUMMARY_BLANK_ROWS, SUMMARY_MIN_ROWS
+from app.procedures.batch.documents.html import (
+    NOT_RETURNED_ROWS,
+    SUMMARY_BLANK_ROWS,
+    SUMMARY_MIN_ROWS,
+)
 from app.procedures.batch.documents.source import EmployerData
-
-_TITLE = Font(bold=True, size=14)
-_BOLD = Font(bold=True)
-
-
-def _sheet(title: str, widths: list[int]):
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
-    for i, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    return wb, ws
-
-
-def _styled(ws, value, font):
-    cell = WriteOnlyCell(ws, value=value)
-    cell.font = font
-    return cell
-
-
-def _bold(ws, values, font=_BOLD):
-    return [_styled(ws, v, font) if v is not None else None for v in values]
 
 
 def _head(ws, title: str, data: EmployerData, name_label: str = "单位名称"):
@@ -41,12 +24,6 @@ def _head(ws, title: str, data: EmployerData, name_label: str = "单位名称"):
     ws.append(["参保区域", data.region_name, "单位社保编码", data.employer.code, name_label,
                data.employer.name])
     ws.append([])
-
-
-def _bytes(wb) -> bytes:
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 def roster(data: EmployerData) -> bytes:

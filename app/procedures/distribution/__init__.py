@@ -11,6 +11,11 @@ def _panel(session, instance):
     return distribution_panel(session, instance)
 
 
+def _demo(session):
+    from app.procedures.distribution.demo import seed
+    return seed(session)
+
+
 FAMILY = Family(
     name="distribution", title_zh="发放", title_en="Distribution",
     bpmn_dir="processes/distribution",
@@ -19,5 +24,6 @@ FAMILY = Family(
              "forms.distribution"),
     case_panel=("panels/distribution.html", _panel),
     task_header=("panels/distribution.html", _panel),
+    demo_seed=_demo,
     processes=("employer_pickup", "holder_pickup", "data_correction"),
 )

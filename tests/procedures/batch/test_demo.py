@@ -22,7 +22,8 @@ def test_demo_batch_in_several_states(app):
         assert batch.status == "in_production" and batch.counts["eligible"] > 200
         statuses = [e.status for e in s.scalars(select(Employer).where(Employer.eligible > 0)
                                                 .order_by(Employer.id))]
-        assert statuses[:6] == ["confirming", "confirming", "entering", "reviewing", "delivered", "notified"]
+        assert statuses[:7] == ["confirming", "confirming", "entering", "reviewing", "delivered",
+                                "notified", "notified"]
         tasks = set(s.scalars(select(HumanTask.task_name).where(HumanTask.state == "open")))
         assert {"record_voucher", "record_returns", "review", "accept_delivery",
                 "production_decision"} <= tasks

@@ -222,11 +222,16 @@ def documents_module():
     return documents
 
 
+#: made on request (a few pages each); the usage notices are one page per person: a large
+#: employer's would keep the page waiting minutes, so they print from the web page
+NO_PDF = ("usage_notice",)
+
+
 def documents_of(kinds) -> list[tuple[str, str, str, tuple[str, ...]]]:
-    """(kind, zh, en, formats) of the documents offered; PDF is left out while it has no job
-    (a page may not wait for WeasyPrint): HTML prints, Excel for the tables."""
+    """(kind, zh, en, formats) of the documents offered."""
     docs = documents_module().DOCUMENTS
-    return [(kind, docs[kind][0], docs[kind][1], tuple(f for f in docs[kind][2] if f != "pdf"))
+    return [(kind, docs[kind][0], docs[kind][1],
+             tuple(f for f in docs[kind][2] if f != "pdf" or kind not in NO_PDF))
             for kind in kinds if kind in docs]
 
 
@@ -407,13 +412,14 @@ def render_document(kind: str, fmt: str, ref_id: int, kinds, name: str, ascii_na
     if kind not in kinds or kind not in documents.DOCUMENTS or fmt not in documents.DOCUMENTS[kind][2] \
             or fmt not in FORMATS:
         not_found(T("没有这种单据或格式。", "There is no such document or format."))
-    if fmt == "pdf":
-        not_found(T("该单据请以网页打印或下载 Excel；PDF 暂不提供。",
-                    "Print this document from its web page or download it as Excel; no PDF yet."))
+    if fmt == "pdf" and kind in NO_PDF:
+        not_found(T("使用须知每人一页，该单据请在网页上打印。", "The usage notices (a page each) print from the web page."))
     try:
         if fmt == "html":
             body = documents.render_html(session, kind, ref_id,
                                          css_href=url_for("static", filename="documents.css"))
+        elif fmt == "pdf":
+            body = documents.render_pdf(session, kind, ref_id)
         else:
             body = documents.render_xlsx(session, kind, ref_id)
     except BilingualError as e:

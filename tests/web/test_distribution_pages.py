@@ -212,8 +212,10 @@ def test_the_pickup_page_shows_dates_documents_and_labels(app):
         whats = [(e.detail["what"], e.detail.get("kind"), e.detail.get("format"))
                  for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "family"))]
         assert ("document", "handover", "html") in whats and ("document", "distribution_roster", "xlsx") in whats
+    r = web.get(f"/distribution/pickups/{pickup_id}/documents/handover.pdf")
+    assert r.status_code == 200 and r.get_data().startswith(b"%PDF") and r.mimetype == "application/pdf"
     for url in (f"/distribution/pickups/{pickup_id}/documents/nothing.html",
-                f"/distribution/pickups/{pickup_id}/documents/handover.pdf",
+                f"/distribution/pickups/{pickup_id}/documents/usage_notice.pdf",
                 f"/distribution/pickups/{pickup_id}/documents/return_slip.html"):
         r = web.get(url)
         assert r.status_code == 404 and "单据" in r.get_data(as_text=True), url
@@ -519,3 +521,10 @@ def test_english_pages_have_no_chinese_outside_the_data(app):
         no_codes(page)
     page = web.get(f"/distribution/pickups/{pickup_id}").get_data(as_text=True)
     assert "Handed over, employer distributing" in page and "With its holder" in page
+
+
+def test_the_pickup_offers_the_confirmation_form_copies_for_the_banks(app):
+    pickup_id = handed_over(app, build(app))
+    web = browser(app, "centre")
+    html = web.get(f"/distribution/pickups/{pickup_id}").get_data(as_text=True)
+    assert "确认表打印复件" in html and "/documents/confirmation.html" in html

@@ -238,11 +238,10 @@ def documents_of(kinds) -> list[tuple[str, str, str, tuple[str, ...]]]:
 # -- the employer page's section 领卡与发放 (app/templates/batch/employer.html) ----------------------
 
 def waiting_at_centre(session, employer_id: int) -> int:
-    """Cards of the employer at the centre: those with that place recorded, and those accepted
-    on delivery whose place is not recorded yet (``custody.ensure_custody`` records it when a
-    pickup starts). Reads only."""
-    at_centre = session.scalar(select(func.count()).select_from(CardCustody).where(
-        CardCustody.employer_id == employer_id, CardCustody.state == Custody.AT_CENTRE))
+    """Cards the employer's next pickup would take: at the centre (or returned to be issued a
+    second time through the employer), and those accepted on delivery whose place is not
+    recorded yet (``custody.ensure_custody`` records it when a pickup starts). Reads only."""
+    at_centre = len(custody.cards_to_pick_up(session, employer_id))
     accepted = session.scalar(select(func.count()).select_from(Person).where(
         Person.employer_id == employer_id, Person.production == Production.ACCEPTED,
         Person.card_id.is_not(None), ~exists().where(CardCustody.card_id == Person.card_id)))

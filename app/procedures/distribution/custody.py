@@ -21,11 +21,13 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
     case,
     exists,
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -301,15 +303,33 @@ def counts(session: Session, *, employer_id: int | None = None,
     return out
 
 
+#: returned cards the employer may take again in a new pickup (二次发放): the holder was not
+#: reached in time or for another reason; not those of holders who moved, retired elsewhere or
+#: died, nor cards with wrong data (corrected and made anew)
+REISSUE_BY_EMPLOYER = (ReturnReason.NOT_COLLECTED, ReturnReason.OTHER)
+
+
 def cards_in(session: Session, employer_id: int, state) -> list[tuple[int, str, int, int | None, str]]:
     """The employer's cards in ``state``: (card id, card number, person id, roster line, name),
     in roster order."""
-    target = _state(state)
+    return _cards_where(session, employer_id, CardCustody.state == _state(state).value)
+
+
+def cards_to_pick_up(session: Session, employer_id: int) -> list[tuple[int, str, int, int | None, str]]:
+    """What an employer's pickup hands over: the cards at the centre and the returned cards
+    issued a second time through the employer (``REISSUE_BY_EMPLOYER``), in roster order."""
+    return _cards_where(session, employer_id, or_(
+        CardCustody.state == Custody.AT_CENTRE.value,
+        and_(CardCustody.state == Custody.RETURNED.value,
+             CardCustody.reason.in_([r.value for r in REISSUE_BY_EMPLOYER]))))
+
+
+def _cards_where(session: Session, employer_id: int, condition) -> list[tuple]:
     rows = session.execute(
         select(CardCustody.card_id, Card.card_number, Person.id, Person.seq, Person.name)
         .join(Card, Card.id == CardCustody.card_id)
         .join(Person, Person.id == CardCustody.person_id)
-        .where(CardCustody.employer_id == employer_id, CardCustody.state == target.value)
+        .where(CardCustody.employer_id == employer_id, condition)
         .order_by(case((Person.seq.is_(None), 1), else_=0), Person.seq, Person.id))
     return [tuple(r) for r in rows]
 

@@ -197,10 +197,7 @@ def check_agent(session: Session, employer_id: int, *, agent_name: str, agent_id
             "that one",
             code="pickup_open")
     custody.ensure_custody(session, employer.id, actor_name)
-    waiting = session.scalar(select(func.count()).select_from(CardCustody)
-                             .where(CardCustody.employer_id == employer.id,
-                                    CardCustody.state == Custody.AT_CENTRE))
-    if not waiting:
+    if not custody.cards_to_pick_up(session, employer.id):
         raise PickupError(f"“{employer.name}”目前没有在社保卡中心待领取的社会保障卡",
                           f"{employer.name} has no card waiting at the centre",
                           code="no_cards_waiting")
@@ -285,7 +282,7 @@ def check_count(session: Session, pickup_id: int, scanned: list[str]) -> dict:
     [ExtraCard], "duplicates": [...], "matches": bool}."""
     pickup = get_pickup(session, pickup_id)
     numbers = [n for n in (custody.normalise_number(x) for x in scanned or []) if n]
-    expected = custody.cards_in(session, pickup.employer_id, Custody.AT_CENTRE)
+    expected = custody.cards_to_pick_up(session, pickup.employer_id)
     on_list = {row[1] for row in expected}
     counted = Counter(numbers)
     duplicates = [n for n, k in counted.items() if k > 1]

@@ -136,3 +136,25 @@ def test_roster_not_fully_recorded_goes_back(w):
     w.complete(PICKUP, "record_roster", {"confirm": True}, CLERK)
     assert w.open_tasks(PICKUP) == ["record_roster"]
     assert "未登记" in w.case_data(PICKUP)["error_message"]
+
+
+def test_cards_returned_uncollected_go_out_again_in_the_next_pickup(w):
+    handed_over(w)
+    record(w, {0: ("not_handed_out", "not_collected"), 1: ("not_handed_out", "moved")})
+    cards = w.pickup_cards()
+    numbers = dict(zip([c.card_id for c in cards], w.card_numbers()))
+    with w.factory() as s, s.begin():
+        returns.receive_return(s, w.employer().id, "陈经办", [
+            {"card_number": numbers[cards[0].card_id], "reason": "not_collected", "note": "长期病假"},
+            {"card_number": numbers[cards[1].card_id], "reason": "moved", "note": "已调离"}],
+            CLERK.username, pickup_id=w.pickup().id, today=date(2026, 8, 10))
+    w.complete(PICKUP, "receive_return", {"confirm": True}, CLERK)
+    assert w.case_of(PICKUP).status == "completed"
+    # 二次发放: the employer takes the uncollected card again; the moved holder's card stays
+    w.start_pickup()
+    w.agent()
+    w.complete(PICKUP, "count_cards", {"scanned": numbers[cards[1].card_id]}, CLERK)
+    assert w.open_tasks(PICKUP) == ["count_cards"]  # not the moved holder's card
+    w.complete(PICKUP, "count_cards", {"scanned": numbers[cards[0].card_id]}, CLERK)
+    w.complete(PICKUP, "sign_handover", {"signed": True}, CLERK)
+    assert w.custody() == {"with_holder": 4, "with_employer": 1, "returned": 1}

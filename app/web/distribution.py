@@ -17,9 +17,11 @@ and ID numbers are masked; every POST and every document download is an audit re
 """
 from __future__ import annotations
 
+import logging
+
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import exists, func, or_, select
 
@@ -59,6 +61,8 @@ from app.procedures.distribution.states import (
 )
 from app.web import t
 from app.web.batch import employer_or_404, file_response, not_found
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("distribution", __name__)
 
@@ -418,7 +422,7 @@ def render_document(kind: str, fmt: str, ref_id: int, kinds, name: str, ascii_na
             body = documents.render_html(session, kind, ref_id,
                                          css_href=url_for("static", filename="documents.css"))
         elif fmt == "pdf":
-            body = documents.render_pdf(session, kind, ref_id)
+            body = pdf_or_message(documents, session, kind, ref_id)
         else:
             body = documents.render_xlsx(session, kind, ref_id)
     except BilingualError as e:
@@ -429,6 +433,22 @@ def render_document(kind: str, fmt: str, ref_id: int, kinds, name: str, ascii_na
     zh = documents.DOCUMENTS[kind][0]
     return file_response(body, FORMATS[fmt], f"{name}-{zh}.{fmt}", f"{ascii_name}-{kind}.{fmt}",
                          inline=fmt != "xlsx")
+
+
+def pdf_or_message(documents, session, kind: str, ref_id: int) -> bytes:
+    """The PDF, or a page that says it could not be made: a printing failure never touches
+    what was recorded (the handover is committed before any document is asked for)."""
+    try:
+        return documents.render_pdf(session, kind, ref_id)
+    except BilingualError:
+        raise
+    except Exception:  # WeasyPrint, fonts, memory: the clerk prints the web page instead
+        log.exception("PDF of %s %s failed", kind, ref_id)
+        session.rollback()
+        abort(make_response(render_template("error.html", code=503, message=T(
+            "PDF 暂时无法生成，请改用网页打印（A4）；已登记的交接、发放和退卡记录不受影响。",
+            "The PDF cannot be made just now: print the web page (A4) instead. What was recorded "
+            "(handover, roster, returns) is not affected.")), 503))
 
 
 def ascii_number(number: str, fallback: int) -> str:

@@ -528,3 +528,18 @@ def test_the_pickup_offers_the_confirmation_form_copies_for_the_banks(app):
     web = browser(app, "centre")
     html = web.get(f"/distribution/pickups/{pickup_id}").get_data(as_text=True)
     assert "确认表打印复件" in html and "/documents/confirmation.html" in html
+
+
+def test_a_pdf_failure_says_so_and_the_handover_stays(app, monkeypatch):
+    from app.procedures.distribution import documents
+    pickup_id = handed_over(app, build(app))
+    web = browser(app, "centre")
+
+    def broken(*args, **kwargs):
+        raise OSError("the PDF engine failed")
+    monkeypatch.setattr(documents, "render_pdf", broken)
+    r = web.get(f"/distribution/pickups/{pickup_id}/documents/handover.pdf")
+    assert r.status_code == 503 and "请改用网页打印" in r.get_data(as_text=True)
+    with factory(app)() as s:
+        assert s.get(EmployerPickup, pickup_id).status == "handed_over"
+    assert web.get(f"/distribution/pickups/{pickup_id}/documents/handover.html").status_code == 200

@@ -54,7 +54,8 @@ ANY_TEXT = st.one_of(st.text(ODD_CHARS | st.sampled_from("林堃 aZ09·-"), max_
                      st.text(st.characters(exclude_categories=()), max_size=300))
 KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True) | ANY_TEXT  # mostly names the scripts take
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | ANY_TEXT,
+    # JSON carries no NaN or infinity: such a body could not even be sent
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | ANY_TEXT,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_TEXT, inner, max_size=4),
     max_leaves=8)
 

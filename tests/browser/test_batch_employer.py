@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Page, expect
 from stdnum.cn import ric
 
 from tests.browser.conftest import started_platform
+from tests.browser.pages import Seen, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.hardware, pytest.mark.timeout(900)]
 
@@ -40,33 +41,6 @@ def platform(pcscd, tmp_path_factory):
     folder = tmp_path_factory.mktemp("batch_employer")
     with started_platform(folder) as base:
         yield SimpleNamespace(base=base, db=folder / "instance" / "sscard.db")
-
-
-class Seen:
-    """The visible text of every Chinese page seen, scanned for codes at the end."""
-
-    def __init__(self):
-        self.pages: list[tuple[str, str]] = []
-
-    def read(self, page: Page) -> str:
-        body = page.inner_text("body")
-        if page.locator("html").get_attribute("lang") == "zh-CN":
-            self.pages.append((page.url, body))
-        return body
-
-    def assert_no_codes(self) -> None:
-        assert len(self.pages) >= 10
-        found = [(url, code) for url, text in self.pages for code in CODES
-                 if re.search(rf"(?<![A-Za-z_]){re.escape(code)}(?![A-Za-z_])", text)]
-        assert found == [], found
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", "demo1234")
-    page.click("#login")
-    expect(page.locator("#nav-inbox")).to_be_visible()
 
 
 def choose(page: Page, name: str, value: str) -> None:
@@ -137,7 +111,7 @@ def grid_pages(page: Page, seen: Seen, url: str):
 
 
 def test_centre_clerk_takes_one_employer_to_accepted_delivery(platform, page: Page, browser: Browser):
-    base, seen = platform.base, Seen()
+    base, seen = platform.base, Seen(CODES, 10)
 
     # -- 1. centre: the batch, its first employer, the roster, the voucher ------------------
     sign_in(page, base, "centre")

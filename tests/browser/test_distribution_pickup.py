@@ -23,6 +23,7 @@ from playwright.sync_api import Page, expect
 from stdnum.cn import ric
 
 from tests.browser.conftest import started_platform
+from tests.browser.pages import Seen, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.hardware, pytest.mark.timeout(900)]
 
@@ -38,33 +39,6 @@ def platform(pcscd, tmp_path_factory):
     folder = tmp_path_factory.mktemp("distribution_pickup")
     with started_platform(folder) as base:
         yield SimpleNamespace(base=base, db=folder / "instance" / "sscard.db", folder=folder)
-
-
-class Seen:
-    """The visible text of every Chinese page seen, scanned for codes at the end."""
-
-    def __init__(self):
-        self.pages: list[tuple[str, str]] = []
-
-    def read(self, page: Page) -> str:
-        body = page.inner_text("body")
-        if page.locator("html").get_attribute("lang") == "zh-CN":
-            self.pages.append((page.url, body))
-        return body
-
-    def assert_no_codes(self) -> None:
-        assert len(self.pages) >= 6
-        found = [(url, code) for url, text in self.pages for code in CODES
-                 if re.search(rf"(?<![A-Za-z_]){re.escape(code)}(?![A-Za-z_])", text)]
-        assert found == [], found
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", "demo1234")
-    page.click("#login")
-    expect(page.locator("#nav-inbox")).to_be_visible()
 
 
 def demo_agent_id(employer_id: int) -> str:
@@ -102,7 +76,7 @@ def complete(page: Page, seen: Seen, next_title: str | None) -> str:
 
 
 def test_an_agent_picks_up_the_cards_and_the_clerk_prints_the_handover_sheet(platform, page: Page):
-    base, seen = platform.base, Seen()
+    base, seen = platform.base, Seen(CODES, 6)
     employer_id, employer_name, numbers = notified_employer(platform.db)
     assert numbers and all(re.fullmatch(r"[A-Z0-9]{9}", n) for n in numbers)
     agent_id = demo_agent_id(employer_id)

@@ -166,13 +166,18 @@ def worker_name() -> str:
 def claim(session_factory: sessionmaker, owner: str, job_id: int | None = None) -> int | None:
     """Take the oldest queued job (or one whose worker's lease ran out); its id or None."""
     now = utcnow()
+    q = (select(BackgroundJob).where(
+        or_(BackgroundJob.state == "queued",
+            (BackgroundJob.state == "running") & (BackgroundJob.lease_until < now)))
+        .order_by(BackgroundJob.id).limit(1))
+    if job_id is not None:
+        q = q.where(BackgroundJob.id == job_id)
+    # a read first: an idle worker polling every second must not take SQLite's write lock
+    # (the clerks' steps would queue behind it)
+    with session_factory() as s:
+        if s.scalar(q.with_only_columns(BackgroundJob.id)) is None:
+            return None
     with immediate_transactions(), session_factory() as s, s.begin():
-        q = (select(BackgroundJob).where(
-            or_(BackgroundJob.state == "queued",
-                (BackgroundJob.state == "running") & (BackgroundJob.lease_until < now)))
-            .order_by(BackgroundJob.id).limit(1))
-        if job_id is not None:
-            q = q.where(BackgroundJob.id == job_id)
         if s.get_bind().dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
         job = s.scalars(q).first()

@@ -122,3 +122,20 @@ def pg_url():
         yield fresh.url
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+def pg_schema_url(pg_url):
+    """A URL whose connections use a schema of their own on the ``pg_url`` database (a
+    migrated schema per test, dropped at the end)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield pg_url + ("&" if "?" in pg_url else "?") + f"options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

@@ -4,11 +4,10 @@ the notice to the employer's agents; a foreign card in the pile, a card number c
 person who meanwhile holds a live card. On SQLite, and the round trip on PostgreSQL."""
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
@@ -224,17 +223,6 @@ def test_round_trip_with_a_missing_and_a_damaged_card(s):
     round_trip(s)
 
 
-@pytest.fixture
-def pg_schema_url(pg_url):
-    """A URL whose connections use a schema of their own (dropped at the end)."""
-    schema = f"prod_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield pg_url + ("&" if "?" in pg_url else "?") + f"options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 @pytest.mark.postgres

@@ -4,11 +4,10 @@ its card moved on; what is still with the employer for the 6-month return. The m
 on PostgreSQL."""
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.procedures.distribution import custody, pickup, roster
@@ -190,17 +189,6 @@ def test_no_roster_before_the_handover(db, made):
 
 # -- the main path on PostgreSQL ---------------------------------------------------------------------
 
-@pytest.fixture
-def pg_schema_url(pg_url):
-    """A URL whose connections use a schema of their own (dropped at the end)."""
-    schema = f"dist_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield pg_url + ("&" if "?" in pg_url else "?") + f"options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 @pytest.mark.postgres

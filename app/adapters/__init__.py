@@ -4,6 +4,8 @@
     sms      SmsGateway       短信网关            EmbeddedSmsGateway    (table card_sms)
     manufacturer CardManufacturer 制卡厂商        EmbeddedCardManufacturer (table manufacturer_card)
     province ProvincialReport 省级退卡上报        EmbeddedProvincialReport (table province_card_report)
+    medical  MedicalInsurance 医保个人账户        EmbeddedMedicalInsurance (table medical_account)
+    bank     PartnerBank      合作银行借记功能    EmbeddedPartnerBank   (table bank_debit_activation)
 
 An adapter is made per step from the step's session: ``police(session)``. A deployment picks
 another implementation with ``configure(police="package.module:factory")`` or the environment
@@ -18,7 +20,9 @@ from typing import Any, Callable
 
 from app.adapters.police import (EmbeddedPoliceRegister, PoliceRegister, PoliceRegisterPerson,
                                  PoliceUnavailable, Reason, VerifyResult)
+from app.adapters.bank import BankRefused, EmbeddedPartnerBank, PartnerBank
 from app.adapters.manufacturer import CardManufacturer, EmbeddedCardManufacturer
+from app.adapters.medical import EmbeddedMedicalInsurance, MedicalInsurance
 from app.adapters.province import (EmbeddedProvincialReport, ProvincialReport,
                                    ProvincialReportError)
 from app.adapters.sms import EmbeddedSmsGateway, SmsError, SmsGateway
@@ -30,9 +34,11 @@ DEFAULTS: dict[str, Factory] = {
     "sms": EmbeddedSmsGateway,
     "manufacturer": EmbeddedCardManufacturer,
     "province": EmbeddedProvincialReport,
+    "medical": EmbeddedMedicalInsurance,
+    "bank": EmbeddedPartnerBank,
 }
 INTERFACES = {"police": PoliceRegister, "sms": SmsGateway, "manufacturer": CardManufacturer,
-              "province": ProvincialReport}
+              "province": ProvincialReport, "medical": MedicalInsurance, "bank": PartnerBank}
 _configured: dict[str, Factory] = {}
 
 
@@ -94,7 +100,17 @@ def provincial_report(session) -> ProvincialReport:
     return get("province", session)
 
 
+def medical_insurance(session) -> MedicalInsurance:
+    return get("medical", session)
+
+
+def partner_bank(session) -> PartnerBank:
+    return get("bank", session)
+
+
 __all__ = [
+    "BankRefused", "EmbeddedMedicalInsurance", "EmbeddedPartnerBank", "MedicalInsurance",
+    "PartnerBank", "medical_insurance", "partner_bank",
     "EmbeddedPoliceRegister", "EmbeddedProvincialReport", "EmbeddedSmsGateway", "PoliceRegister",
     "PoliceRegisterPerson", "PoliceUnavailable", "ProvincialReport", "ProvincialReportError",
     "Reason", "SmsError", "SmsGateway", "VerifyResult", "configure", "factory_for", "get",

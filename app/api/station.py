@@ -99,7 +99,11 @@ def result(job_id):
     except JobResultMismatch as e:
         session.rollback()
         return api_error(422, "invalid", f"结果与任务不符：{e}", f"The result does not match the job: {e}")
-    if first_time:  # the same step records the result and wakes the case (one transaction)
+    if first_time and job.instance_id is None:  # a job on a card in use: its family records it
+        from app.cards.jobs import finish_without_case
+        finish_without_case(session, job)
+        session.commit()
+    elif first_time:  # the same step records the result and wakes the case (one transaction)
         try:
             runtime.send_message(session, JOB_FINISHED_MESSAGE, message_payload(job), instance_id=job.instance_id,
                                  actor=Actor.system(f"station:{_station() or 'unknown'}"))

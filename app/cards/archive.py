@@ -58,6 +58,21 @@ class CardArchive(abc.ABC):
         ``ArchiveError`` for an unknown card, one not live, or one still in production."""
 
 
+    @abc.abstractmethod
+    def report_lost(self, card_number: str, formal: bool) -> CardRecord:
+        """挂失: a made, live card becomes temporarily lost (by phone) or lost (formal report in
+        person, no longer live: its holder may get a replacement). ``ArchiveError`` otherwise."""
+
+    @abc.abstractmethod
+    def lift_loss(self, card_number: str, status: str) -> CardRecord:
+        """解挂: a (temporarily) lost card goes back to ``status`` (what it was before the
+        report). Refused when the card is no longer lost or its holder has another live card."""
+
+    @abc.abstractmethod
+    def move_region(self, card_number: str, region_code: str) -> CardRecord:
+        """跨区域迁移: the card's insured region becomes ``region_code`` (the card is kept)."""
+
+
 class EmbeddedCardArchive(CardArchive):
     def __init__(self, session: Session, now=None):
         self.session = session
@@ -84,6 +99,42 @@ class EmbeddedCardArchive(CardArchive):
         card.stop_reason = reason
         self.session.flush()  # the new card may need the unique index slot at once
         log.info("card %s of %s stopped by %s", _record(card).card_number_masked, mask_id(card.ssn), by)
+        return _record(card)
+
+
+    def _card(self, card_number: str) -> Card:
+        card = self.session.scalars(
+            select(Card).where(Card.card_number == card_number).with_for_update()).first()
+        if card is None:
+            raise ArchiveError("card_unknown", "档案库中无此社保卡", "No such card in the archive")
+        return card
+
+    def report_lost(self, card_number: str, formal: bool) -> CardRecord:
+        card = self._card(card_number)
+        allowed = (CardStatus.NOT_ACTIVATED, CardStatus.ACTIVE) + ((CardStatus.TEMP_LOST,) if formal else ())
+        if card.status not in allowed:
+            raise ArchiveError("card_not_live", "该社保卡不是可挂失的状态（未制成、已挂失或已注销）",
+                               "The card cannot be reported lost (not made yet, lost or cancelled)")
+        card.status = CardStatus.LOST if formal else CardStatus.TEMP_LOST
+        self.session.flush()
+        return _record(card)
+
+    def lift_loss(self, card_number: str, status: str) -> CardRecord:
+        card = self._card(card_number)
+        if card.status not in (CardStatus.TEMP_LOST, CardStatus.LOST):
+            raise ArchiveError("card_not_lost", "该社保卡未挂失或已补卡注销，不能解挂",
+                               "The card is not reported lost (or was replaced): nothing to lift")
+        if card.status == CardStatus.LOST and live_card_of(self.session, card.ssn) is not None:
+            raise ArchiveError("live_card_exists", "持卡人已有其他有效社保卡（补卡已制作），不能解挂",
+                               "The holder already has another live card (the replacement): cannot lift")
+        card.status = status
+        self.session.flush()
+        return _record(card)
+
+    def move_region(self, card_number: str, region_code: str) -> CardRecord:
+        card = self._card(card_number)
+        card.insured_region = region_code
+        self.session.flush()
         return _record(card)
 
 

@@ -121,7 +121,32 @@ def job_payload(session: Session, job: CardJob) -> dict:
            "card": payload.get("card"), "face": face}
     if payload.get("expected_bank_card_number"):
         out["expected_bank_card_number"] = payload["expected_bank_card_number"]
+    if payload.get("region"):  # rewrite_region: the new insured region
+        out["region"] = payload["region"]
     return out
+
+
+#: kind -> fn(session, job): what the result of a job on a card in use records when no case
+#: waits for it (a PIN change at the self-service terminal, a PIN reset at the counter). The
+#: family owning the action registers it; it runs in the transaction storing the result.
+RESULT_HOOKS: dict[str, Callable[[Session, CardJob], None]] = {}
+
+
+def on_result(kind: str):
+    """Decorator: register what a finished job of ``kind`` without a case records."""
+    def register(fn):
+        RESULT_HOOKS[kind] = fn
+        return fn
+    return register
+
+
+def finish_without_case(session: Session, job: CardJob) -> bool:
+    """Run the registered hook of a job no case waits for; False if none is registered."""
+    hook = RESULT_HOOKS.get(job.kind)
+    if hook is None:
+        return False
+    hook(session, job)
+    return True
 
 
 station_job = job_payload
@@ -222,7 +247,7 @@ def _int(value, default: int) -> int:
 
 def _stored_result(result: dict) -> dict:
     keep = ("job_id", "attempt", "kind", "station", "result_id", "ok", "bank_card_number",
-            "apdus", "resumed", "error", "finished_at", "printed")
+            "apdus", "resumed", "error", "finished_at", "printed", "pin_changed", "region")
     out = {k: result.get(k) for k in keep if k in result}
     card = result.get("card")
     if isinstance(card, dict):  # read back from the chip: keep the identifying fields only

@@ -24,9 +24,10 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.cards.states import (
+    DEAD_CARD_STATES,
     LIVE_CARD_STATES,
     BlankCardStatus,
     CardStatus,
@@ -84,6 +85,9 @@ class Card(Base):
     birthplace: Mapped[str | None] = mapped_column(String(6))
     birth_date: Mapped[date | None] = mapped_column(Date)
     region_code: Mapped[str] = mapped_column(String(6))    # issuing region, 350581 石狮市
+    # 参保地: where the holder is insured now; None = the issuing region. Moving between the
+    # city's regions keeps the card and rewrites this (seed 001 §1.5)
+    insured_region: Mapped[str | None] = mapped_column(String(6))
     card_identifier: Mapped[str | None] = mapped_column(String(32), unique=True)  # hex, 16 bytes
     card_type: Mapped[str | None] = mapped_column(String(1))
     spec_version: Mapped[str | None] = mapped_column(String(4))
@@ -101,6 +105,14 @@ class Card(Base):
     # the application that asked for it (application family)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("card_application.id"),
                                                        index=True)
+
+    @validates("status")
+    def _stays_dead(self, key, value):
+        """A cancelled card is never made live again: its replacement holds the person's one
+        live card (the unique index refuses a second one in the database as well)."""
+        if self.status in DEAD_CARD_STATES and value != self.status:
+            raise ValueError(f"card {self.card_number_masked} is {self.status}: it cannot become {value}")
+        return value
 
     def chip_data(self) -> dict:
         """The complete card data 完整制卡数据, keyed like ``hardware.profile.FIELDS``."""
@@ -154,8 +166,10 @@ class CardJob(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("card_application.id"), index=True)
-    card_id: Mapped[int | None] = mapped_column(ForeignKey("card.id"))
+    # the application the job makes a card for; None for jobs on a card in use (PIN, region)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("card_application.id"),
+                                                       index=True)
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("card.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="issue")
     window: Mapped[str | None] = mapped_column(String(32))  # stations of this window take it
     payload: Mapped[dict] = mapped_column(JSON)  # {"card": chip data, "face": ..., "expected_bank_card_number"}

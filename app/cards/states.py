@@ -28,6 +28,8 @@ class CardStatus(StrEnum):
 # card is not live: its holder may get a replacement.
 LIVE_CARD_STATES = (CardStatus.NUMBER_ASSIGNED, CardStatus.IN_PRODUCTION,
                     CardStatus.NOT_ACTIVATED, CardStatus.ACTIVE, CardStatus.TEMP_LOST)
+# Final: a cancelled card never becomes live again (a replacement or exchange took its place).
+DEAD_CARD_STATES = (CardStatus.CANCELLED_AFTER_LOSS, CardStatus.CANCELLED)
 # Live, but not yet made: stopping it would pull the rug from under another running application.
 CARD_BEING_MADE = (CardStatus.NUMBER_ASSIGNED, CardStatus.IN_PRODUCTION)
 

@@ -17,6 +17,7 @@ FAMILIES = (
     "app.procedures.calendar",      # 录入年度法定节假日安排 (the platform's own)
     "app.procedures.batch",         # 批量制卡: batches, employer applications (seeds 000/001)
     "app.procedures.distribution",  # 发放: pickups, returns, second issuance, statistics
+    "app.procedures.lifecycle",     # 卡片生命周期: activation, PIN, bank, loss, moves
 )
 
 

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_every_family_declares_its_bpmn_folder_and_processes():
     families = load_families()
-    assert [f.name for f in families] == ["application", "calendar", "batch", "distribution"] and len(FAMILIES) == 4
+    assert [f.name for f in families] == ["application", "calendar", "batch", "distribution", "lifecycle"] and len(FAMILIES) == 5
     for family in families:
         folder = ROOT / family.bpmn_dir
         assert folder.is_dir(), family.name
@@ -29,7 +29,7 @@ def test_the_web_process_loads_the_families_and_the_plugins(tmp_path, monkeypatc
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("SSCARD_ENGINE_PLUGINS", "sscard_test_plugin")
     app = build_app(tmp_path)
-    assert [f.name for f in app.extensions["sscard"].families] == ["application", "calendar", "batch", "distribution"]
+    assert [f.name for f in app.extensions["sscard"].families] == ["application", "calendar", "batch", "distribution", "lifecycle"]
     assert registry.get("test_plugin.ping") is not None  # the scheduler would have it too
     assert registry.get("calendar.enter_notice") is not None and registry.get("police.verify") is not None
     app.extensions["sscard"].engine.dispose()

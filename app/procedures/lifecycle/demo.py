@@ -1,0 +1,6 @@
+"""Demo data of the lifecycle family (seeded after the distribution demo)."""
+
+
+def seed(session) -> dict:
+    return {}
+

@@ -64,7 +64,9 @@ def register_web(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     app.register_blueprint(auth_bp)
     for module in ("app.inbox.views", "app.web.cases", "app.web.admin", "app.web.batch",
-                   "app.web.distribution", "app.web.distribution_stats", "app.api.views", "app.api.station"):
+                   "app.web.distribution", "app.web.distribution_stats", "app.web.lifecycle",
+                   "app.web.lifecycle_activation",
+                   "app.api.views", "app.api.station"):
         app.register_blueprint(importlib.import_module(module).bp)
 
     @app.get("/healthz", endpoint="health")

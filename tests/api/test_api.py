@@ -101,7 +101,8 @@ def test_process_models_say_what_the_user_may_start(api):
     models = {m["key"]: m for m in r.get_json()["process_models"]}
     assert set(models) == {"instant_issuance", "outlet_application", "calendar_year_entry",
                            "applicant_checks", "card_batch", "employer_application",
-                           "employer_pickup", "holder_pickup", "data_correction"}
+                           "employer_pickup", "holder_pickup", "data_correction", "loss_report",
+                           "region_move"}
     assert models["applicant_checks"]["startable"] is False  # a shared sub-process
     assert models["calendar_year_entry"]["startable"] is False  # the scheduler opens it
     # the platform opens batches and employer applications (after the checks, on release)

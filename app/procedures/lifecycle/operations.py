@@ -43,7 +43,7 @@ def _move(ctx: ServiceContext, move_id) -> RegionMove:
                             "chip_blocked", "loss_closed", "replace_via", "replace_at"))
 def confirm_loss(ctx: ServiceContext, loss_id: int, decision: str, shown_id_number: str,
                  replace_via: str | None = None, replace_at: str | None = None) -> dict:
-    """本人持身份证确认临时挂失：转为正式挂失（开启补卡）或解挂。"""
+    """确认临时挂失 (in person with the ID card): the formal report (opens the replacement) or the lift."""
     from app.procedures.lifecycle import loss as losses
     loss = _loss(ctx, loss_id)
     card = ctx.session.get(Card, loss.card_id)
@@ -57,7 +57,7 @@ def confirm_loss(ctx: ServiceContext, loss_id: int, decision: str, shown_id_numb
 
 @registry.operation("lifecycle.remind_loss", results=("sent",), errors=("not_found",))
 def remind_loss(ctx: ServiceContext, loss_id: int) -> dict:
-    """临时挂失逾期未确认：短信提醒持卡人持身份证办理正式挂失或解挂。"""
+    """临时挂失到期提醒: text the holder to come with the ID card (formal report or lift)."""
     from app.procedures.lifecycle import loss as losses
     loss = _loss(ctx, loss_id)
     gateway = sms(ctx.session)
@@ -69,7 +69,7 @@ def remind_loss(ctx: ServiceContext, loss_id: int) -> dict:
 @registry.operation("lifecycle.submit_rewrite", results=("job_id",),
                     errors=("not_found", "move_closed"))
 def submit_rewrite(ctx: ServiceContext, move_id: int) -> dict:
-    """下达改写卡内参保地的制卡工作站任务（失败后重新下达同一任务）。"""
+    """改写卡内参保地: queue the rewrite for the card station (after a failure: the same job again)."""
     from app.procedures.lifecycle import moves
     move = _move(ctx, move_id)
     move.instance_id = move.instance_id or ctx.instance_id
@@ -80,7 +80,7 @@ def submit_rewrite(ctx: ServiceContext, move_id: int) -> dict:
 @registry.operation("lifecycle.record_rewrite", results=("ok", "error_zh", "error_en"),
                     errors=("not_found",))
 def record_rewrite(ctx: ServiceContext, move_id: int) -> dict:
-    """登记写卡结果：读回核验一致才记迁入（档案库参保地改写、卡片履历）。"""
+    """登记写卡结果: recorded as moved (archive, history) only when the read-back shows the new region."""
     from app.procedures.lifecycle import moves
     move = _move(ctx, move_id)
     ok = moves.record_rewrite(ctx.session, move, ctx.actor)
@@ -89,7 +89,7 @@ def record_rewrite(ctx: ServiceContext, move_id: int) -> dict:
 
 @registry.operation("lifecycle.abandon_move", results=("abandoned",), errors=("not_found",))
 def abandon_move(ctx: ServiceContext, move_id: int, note: str | None = None) -> dict:
-    """放弃迁移：卡内与档案库的参保地均不变。"""
+    """放弃迁移: the region on the chip and in the archive stays as it was."""
     from app.procedures.lifecycle import moves
     moves.abandon(ctx.session, _move(ctx, move_id), ctx.actor, note)
     return {"abandoned": True}

@@ -5,7 +5,7 @@ authentication through a ``SecurityModule``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import apdu, errors, profile
 from .reader import CardConnection
@@ -25,6 +25,8 @@ class CardInfo:
     bank_card_number: str
     atr: str
     blocked: bool
+    # EF0D 参保地信息 as read: insured_region / moved_on (YYYYMMDD); empty if never moved
+    insured: dict = field(default_factory=dict)
 
     @property
     def personalised(self) -> bool:
@@ -35,6 +37,9 @@ class CardInfo:
         d.update(bank_card_number=self.bank_card_number, atr=self.atr,
                  application_state="blocked" if self.blocked else "active",
                  region=d.get("card_identifier", "")[:6])
+        # 参保地: where the holder is insured now; a card never moved is insured where issued
+        d.update(insured_region=self.insured.get("insured_region") or d["region"],
+                 moved_on=self.insured.get("moved_on") or "")
         return d
 
     def standard_string(self, terminal_id: str = "", device_id: str = "") -> str:
@@ -92,17 +97,30 @@ class SocialSecurityCard:
         self.select_ssse()
         return {ef: self.read_records(ef) for ef in (profile.EF05, profile.EF06)}
 
-    def info(self, records: dict[int, dict[str, bytes | None]], bank: str) -> CardInfo:
+    def read_region(self) -> dict[str, bytes | None]:
+        """Raw records of EF0D 参保地信息 (SSSE selected); all None on a card never moved, or
+        one without the file."""
+        try:
+            return self.read_records(profile.EF0D)
+        except errors.FileNotFoundOnCardError:
+            return {f.key: None for f in profile.REGION_FIELDS}
+
+    def info(self, records: dict[int, dict[str, bytes | None]], bank: str,
+             region: dict[str, bytes | None] | None = None) -> CardInfo:
+        """``records``: EF05/EF06 as from ``read_all``; ``region``: EF0D as from ``read_region``."""
         values: dict = {}
         for ef, by_key in records.items():
             for key, raw in by_key.items():
                 value = profile.parse_tlv(ef, raw)[1] if raw is not None else ""
                 values[key] = value.hex().upper() if isinstance(value, bytes) else value
-        return CardInfo(values, bank, self.conn.atr.hex().upper(), self.blocked)
+        insured = {key: profile.parse_tlv(profile.EF0D, raw)[1]
+                   for key, raw in (region or {}).items() if raw is not None}
+        return CardInfo(values, bank, self.conn.atr.hex().upper(), self.blocked, insured)
 
     def read(self) -> CardInfo:
         bank = self.bank_card_number()
-        return self.info(self.read_all(), bank)
+        records = self.read_all()
+        return self.info(records, bank, self.read_region())
 
     # -- PIN 密码 --
     def verify_pin(self, pin: str) -> None:

@@ -8,6 +8,17 @@ Encodings:
 - ``an``   ASCII alphanumeric, left-aligned, padded with ``00``;
 - ``text`` GBK text (names), left-aligned, padded with ``00``;
 - ``b``    raw bytes of exactly the field length.
+
+Files under SSSE written by the platform:
+- ``EF05`` card-issuer data and ``EF06`` holder basic data (``FIELDS``): written once, at issue
+  (``personalise``);
+- ``EF0D`` 参保地信息 insured region (``REGION_FIELDS``): written when the holder moves to another
+  region of the city and keeps the card (seed 001 §1.5: 跨区域流动转移时不需换卡，但需要到流入地的
+  社保卡经办机构进行卡内数据写入). Two TLV records: tag ``2A`` 参保地行政区划代码 (cn, 3 bytes, 6 digits)
+  and tag ``2B`` 迁入日期 (cn, 4 bytes, YYYYMMDD). A card without them is insured where it was
+  issued: bytes 0-2 of the card identifier. ``EF0D`` (SFI 13) is this platform's choice: the
+  public programs know ``EF05``-``EF08`` under SSSE and say nothing of the insured region, so a
+  corrected id is a change here only.
 """
 from __future__ import annotations
 
@@ -33,7 +44,8 @@ BANK_CARD_SFI = 1
 
 EF05 = 0xEF05  # 发卡机构数据 card-issuer data
 EF06 = 0xEF06  # 持卡人基本信息 holder basic data
-SFI = {EF05: 5, EF06: 6}
+EF0D = 0xEF0D  # 参保地信息 insured region (after a move between regions; see the docstring)
+SFI = {EF05: 5, EF06: 6, EF0D: 13}
 
 ISSUED_PIN = "000000"  # 初始密码 (seed 000 §4.2.1)
 PIN_TRIES = 3
@@ -66,14 +78,21 @@ FIELDS: tuple[Field, ...] = (
     Field("birthplace", EF06, 0x0C, 3, "cn", "出生地", "birthplace", "digits"),
     Field("birth_date", EF06, 0x0D, 4, "cn", "出生日期", "date of birth", "date"),
 )
+# The card data of an issue (``encode_card``, ``normalise``): EF05 + EF06.
 BY_KEY = {f.key: f for f in FIELDS}
-BY_TAG = {(f.ef, f.tag): f for f in FIELDS}
+# EF0D, rewritten on a move between regions (``encode_region``); not part of the card data.
+REGION_FIELDS: tuple[Field, ...] = (
+    Field("insured_region", EF0D, 0x2A, 3, "cn", "参保地行政区划代码", "insured region code", "region"),
+    Field("moved_on", EF0D, 0x2B, 4, "cn", "迁入日期", "date moved in", "date"),
+)
+REGION_BY_KEY = {f.key: f for f in REGION_FIELDS}
+BY_TAG = {(f.ef, f.tag): f for f in FIELDS + REGION_FIELDS}
 SPEC_VERSIONS = ("1.00", "2.00", "3.00")
 SEXES = {"1": "男", "2": "女", "9": "未说明"}  # GB/T 2261.1
 
 
 def fields_of(ef: int) -> tuple[Field, ...]:
-    return tuple(f for f in FIELDS if f.ef == ef)
+    return tuple(f for f in FIELDS + REGION_FIELDS if f.ef == ef)
 
 
 # --- card number 卡号 -------------------------------------------------------------------------
@@ -151,6 +170,8 @@ def _check_rules(f: Field, text: str) -> str:
             _dt.datetime.strptime(text, "%Y%m%d")
         except ValueError:
             raise _err(f, f"不是有效日期（YYYYMMDD）：{text!r}", f"not a valid date (YYYYMMDD): {text!r}")
+    elif f.kind == "region" and not re.fullmatch(r"\d{6}", text):
+        raise _err(f, f"应为 6 位数字：{text!r}", f"must be 6 digits: {text!r}")
     elif f.kind == "digits" and not text.isdigit():
         raise _err(f, f"只能包含数字：{text!r}", f"digits only: {text!r}")
     elif f.kind == "card_number":
@@ -299,6 +320,26 @@ def _check_consistency(data: dict, errors: dict) -> None:
                                 "date of birth: differs from the one in the ID number")
     if str(data["expiry_date"]).replace("-", "") <= str(data["issue_date"]).replace("-", ""):
         errors["expiry_date"] = ("卡有效期：应晚于发卡日期", "expiry date: must be after the issue date")
+
+
+def encode_region(region_code, moved_on) -> list[tuple[Field, bytes]]:
+    """The two EF0D records of an insured region: [(field, tlv), ...] in tag order.
+
+    ``region_code`` 6 digits, ``moved_on`` a date (``datetime.date``, ``YYYY-MM-DD`` or
+    ``YYYYMMDD``); ProfileError listing every problem otherwise."""
+    errors: dict[str, tuple[str, str]] = {}
+    out = []
+    for f, value in zip(REGION_FIELDS, (region_code, moved_on)):
+        if value in (None, ""):
+            errors[f.key] = (f"{f.zh}：必须填写", f"{f.en}: required")
+            continue
+        try:
+            out.append((f, tlv(f, value)))
+        except ProfileError as e:
+            errors.update(e.errors)
+    if errors:
+        raise ProfileError(errors)
+    return out
 
 
 def normalise(data: dict) -> dict:

@@ -1,7 +1,7 @@
 """Virtual social security card 虚拟社保卡 for the vpcd driver of pcscd.
 
 The card process connects to pcscd's vpcd port and answers APDUs like a real card of the
-profile: SSSE environment, EF05/EF06 linear TLV records, PIN, terminal authentication,
+profile: SSSE environment, EF05/EF06/EF0D linear TLV records, PIN, terminal authentication,
 application block, and the partner bank's application (bank card number). Its state lives in a
 JSON file, so "pulling" the card (ending the process) and re-inserting it (starting it again on
 the same file) keeps what was written.
@@ -193,7 +193,7 @@ class VirtualCard:
         if p2 >> 3 == 0:  # P2 = 00 or 04: the current EF
             if p2 & 0x03 or self.df != _SSSE or self.ef is None:
                 raise _SW(0x6986)
-            return self.state.records[f"EF{self.ef & 0xFF:02X}"], self.ef
+            return self._records_of(self.ef), self.ef
         if p2 & 0x07 != 0x04:
             raise _SW(0x6A86)
         sfi = p2 >> 3
@@ -203,7 +203,11 @@ class VirtualCard:
         if self.df != _SSSE or ef is None:
             raise _SW(0x6A82)
         self.ef = ef
-        return self.state.records[f"EF{ef & 0xFF:02X}"], ef
+        return self._records_of(ef), ef
+
+    def _records_of(self, ef: int) -> dict:
+        """The records of an SSSE file; EF0D (参保地信息) is empty on cards of older state files."""
+        return self.state.records.setdefault(f"EF{ef & 0xFF:02X}", {})
 
     def _read_record(self, p1, p2, data, le):
         records, _ = self._records_for(p2)

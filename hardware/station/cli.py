@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 
 from .. import errors
+from ..pinpad import PIN_PADS
 from ..printer import PngQueuePrinter, find_font
 from ..security import SimulatedSecurityModule
 
@@ -93,6 +94,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="demo/test aid: before each issue job put the virtual blank card "
         "DIR/<expected bank card number>.json in the (virtual) --reader",
     )
+    parser.add_argument(
+        "--pin-pad",
+        choices=sorted(PIN_PADS),
+        default=None,
+        help="where holders type PINs for change_pin jobs: console (this terminal, hidden "
+        "input) or demo (fixed answers: old 000000, new 123456). Default: demo with "
+        "--virtual-cards, console otherwise",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -141,13 +150,15 @@ def main(args: argparse.Namespace) -> int:
             poll=args.poll,
             platform_wait=args.platform_wait,
             cards=cards,
+            pin_pad=PIN_PADS[pin_pad_name(args)](),
         )
         log.info(
-            "station %s: platform %s, reader %s, spool %s%s",
+            "station %s: platform %s, reader %s, spool %s, PIN pad %s%s",
             args.station_id,
             args.platform,
             args.reader or "(first)",
             spool.root,
+            pin_pad_name(args),
             f", virtual blank cards {cards.directory}" if cards else "",
         )
         return station.run(once=args.once)
@@ -167,6 +178,14 @@ def main(args: argparse.Namespace) -> int:
             spool.close()
             if previous_term is not None:
                 signal.signal(signal.SIGTERM, previous_term)
+
+
+def pin_pad_name(args: argparse.Namespace) -> str:
+    """--pin-pad, or its default: the demo pad for the demo station (--virtual-cards)."""
+    chosen = getattr(args, "pin_pad", None)
+    if chosen:
+        return chosen
+    return "demo" if getattr(args, "virtual_cards", None) else "console"
 
 
 def _terminate(signum, frame):

@@ -6,6 +6,7 @@ import logging
 
 from .. import errors, profile
 from ..personalise import CardAlreadyPersonalisedError, CardMismatchError
+from ..pinpad import NoPinPadError, PinEntryError
 from ..printer import FontNotFoundError, PrinterError
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,11 @@ class BadJobError(StationError):
     zh = "平台下发的任务格式错误"
     en = "The job sent by the platform is malformed"
 
+    def __init__(self, zh: str | None = None, en: str | None = None,
+                 fields: dict[str, tuple[str, str]] | None = None):
+        self.fields = fields or {}  # payload key -> (zh, en), e.g. region_code, moved_on
+        super().__init__(zh, en)
+
 
 class BankMismatchError(errors.HardwareError):
     """金融数据核对: the blank card's bank account is not the one the platform assigned."""
@@ -87,6 +93,39 @@ class WrongCardError(errors.HardwareError):
     en = "The card in the reader is not this holder's card; insert the holder's own card"
 
 
+class InvalidPinError(errors.HardwareError):
+    """修改密码: a PIN typed at the pad is not 6 digits; refused before any try is spent."""
+
+    def __init__(self, which: list[str]):
+        self.which = which  # "old" and/or "new"; never the PIN itself
+        zh = "、".join({"old": "原密码", "new": "新密码"}[w] for w in which)
+        en = " and ".join({"old": "the old PIN", "new": "the new PIN"}[w] for w in which)
+        super().__init__(f"{zh}应为 6 位数字；密码未修改，未消耗密码尝试次数",
+                         f"{en[0].upper() + en[1:]} must be 6 digits; the PIN was not changed "
+                         "and no try was spent")
+
+
+class OldPinWrongError(errors.WrongPinError):
+    """修改密码: the card refused the old PIN (63Cx); ``tries_left`` more before it blocks."""
+
+    def __init__(self, sw: int, command: str = "VERIFY"):
+        self.tries_left = sw & 0x0F
+        errors.StatusWordError.__init__(
+            self, sw, command,
+            f"原密码错误，还可尝试 {self.tries_left} 次；密码未修改",
+            f"Wrong old PIN, {self.tries_left} tries left; the PIN was not changed")
+
+
+class HolderPinBlockedError(errors.PinBlockedError):
+    """修改密码: the PIN is blocked (6983, or the last try just failed)."""
+
+    tries_left = 0
+    zh = ("密码已锁定（密码错误次数已达上限），密码未修改；"
+          "请持卡人携带本人身份证到社保卡服务窗口（柜台）办理密码重置")
+    en = ("The PIN is blocked (too many wrong tries) and was not changed; the holder must "
+          "bring their ID card to a service counter to have it reset")
+
+
 # code, retryable; first match wins (subclasses before their bases).
 ERROR_CODES: tuple[tuple[type, str, bool], ...] = (
     (errors.ProfileError, "INVALID_DATA", False),
@@ -98,6 +137,10 @@ ERROR_CODES: tuple[tuple[type, str, bool], ...] = (
     (errors.VerificationError, "VERIFICATION_FAILED", False),
     (errors.ApplicationBlockedError, "APPLICATION_BLOCKED", False),
     (errors.PinBlockedError, "PIN_BLOCKED", False),
+    (errors.WrongPinError, "PIN_WRONG", False),  # each try spends one: the holder decides
+    (InvalidPinError, "PIN_INVALID", True),  # nothing was spent
+    (PinEntryError, "PIN_ENTRY_FAILED", True),
+    (NoPinPadError, "NO_PIN_PAD", False),
     (errors.SecurityStatusError, "AUTHENTICATION_FAILED", False),
     (errors.AuthenticationFailedError, "AUTHENTICATION_FAILED", False),
     (errors.CardRemovedError, "CARD_REMOVED", True),
@@ -119,6 +162,10 @@ def error_payload(exc: BaseException) -> dict:
             out = {"code": code, "message_zh": exc.zh, "message_en": exc.en, "retryable": retryable}
             if isinstance(exc, errors.ProfileError):
                 out["fields"] = {k: {"zh": zh, "en": en} for k, (zh, en) in exc.errors.items()}
+            if isinstance(exc, BadJobError) and exc.fields:
+                out["fields"] = {k: {"zh": zh, "en": en} for k, (zh, en) in exc.fields.items()}
+            if isinstance(exc, (errors.WrongPinError, errors.PinBlockedError)):
+                out["tries_left"] = getattr(exc, "tries_left", 0)
             if isinstance(exc, errors.VerificationError):
                 out["fields"] = {
                     k: {"zh": "写卡校验不一致", "en": "differs on the card"}

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from .. import errors, profile, reader
-from ..card import SocialSecurityCard
+from ..card import CardInfo, SocialSecurityCard
 from ..personalise import (
     RETRYABLE,
     CardAlreadyPersonalisedError,
@@ -19,7 +19,9 @@ from ..personalise import (
     personalise,
     verify_card,
 )
+from ..pinpad import NoPinPadError, PinPad
 from ..printer import CardFace, CardPrinter
+from ..region import RegionJournal, check_region, rewrite_region
 from ..security import SecurityModule
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,10 @@ from .errors import (
     EXIT_OK,
     BadJobError,
     BankMismatchError,
+    HolderPinBlockedError,
+    InvalidPinError,
     JobCancelledError,
+    OldPinWrongError,
     PlatformGaveUpError,
     PlatformProtocolError,
     PlatformUnavailableError,
@@ -43,7 +48,8 @@ from .spool import Spool, _now, _read_json, write_json_atomic
 
 # One handler per job kind (protocol.KINDS): the Station method that runs it.
 HANDLERS = {"issue": "_issue", "read": "_read", "verify": "_verify", "block": "_block",
-            "reset_pin": "_reset_pin"}
+            "reset_pin": "_reset_pin", "change_pin": "_change_pin",
+            "rewrite_region": "_rewrite_region"}
 assert set(HANDLERS) == set(KINDS), "every job kind of the protocol has its handler"
 
 
@@ -70,8 +76,9 @@ class Station:
         poll: float = 5.0,
         platform_wait: float = 0.0,
         backoff: tuple[float, float] = (1.0, 60.0),
-        cards=None,
-    ):  # a card feeder (the demo's hardware.feeder), or None
+        cards=None,  # a card feeder (the demo's hardware.feeder), or None
+        pin_pad: PinPad | None = None,  # where holders type PINs (change_pin); None: no PIN pad
+    ):
         self.client = client
         self.spool = spool
         self.printer = printer
@@ -82,6 +89,7 @@ class Station:
         self.platform_wait = platform_wait  # give up after this long unreachable (0: never)
         self.backoff = backoff
         self.cards = cards  # --virtual-cards: puts the job's blank card in the reader
+        self.pin_pad = pin_pad
 
     # -- main loop --
     def run(self, once: bool = False) -> int:
@@ -362,17 +370,9 @@ class Station:
     def _holder_card(self, conn, job: dict) -> SocialSecurityCard:
         """The card in the reader must be the job's holder's (blocking a stranger's card
         cannot be undone)."""
-        want = _required(job, "card", dict)
-        ssn = str(want.get("ssn") or "").upper()
-        if not ssn:
-            raise BadJobError("任务缺少社会保障号码", "the job has no social security number")
+        _job_holder(job)
         card = SocialSecurityCard(conn)
-        info = card.read()
-        if info.fields.get("ssn", "").upper() != ssn or (
-            want.get("card_number")
-            and info.fields.get("card_number") != str(want["card_number"]).upper()
-        ):
-            raise WrongCardError()
+        _check_job_holder(job, card.read())
         return card
 
     def _block(self, job: dict) -> Outcome:
@@ -404,6 +404,84 @@ class Station:
 
         return self._with_card(job["id"], work)
 
+    def _change_pin(self, job: dict) -> Outcome:
+        """修改密码 at the self-service terminal: the holder types the old and the new PIN on
+        the PIN pad (they never travel through the platform, and are never logged or kept).
+        VERIFY old -> CHANGE PIN -> VERIFY new.
+
+        The journal (no PINs in it) makes a pulled card or a killed station safe: once CHANGE
+        PIN was sent its outcome is unknown, so a resumed job first tries the new PIN (the
+        old one right before reset the try counter, so a miss costs nothing lasting)."""
+        job_id = job["id"]
+        _job_holder(job)
+        if self.pin_pad is None:
+            raise NoPinPadError()
+        journal = Journal.open(self.spool.path(job_id, "journal.json"), job_id)
+        pins: list[tuple[str, str]] = []  # asked once per run, kept in memory only
+
+        def work(conn) -> Outcome:
+            card = SocialSecurityCard(conn)
+            info = card.read()
+            if journal.bank_card_number not in (None, info.bank_card_number):
+                raise CardMismatchError()  # started on another card: wait for that one
+            _check_job_holder(job, info)
+            if info.blocked:
+                raise errors.ApplicationBlockedError(
+                    0x9303, "SELECT",
+                    "社保应用已锁定（卡片已挂失或注销），不能修改密码；请持本人身份证到社保卡服务窗口办理",
+                    "The social-security application is blocked (card reported lost or "
+                    "cancelled); the PIN cannot be changed. The holder should go to a service "
+                    "counter with their ID card")
+            if not pins:
+                self._progress(job_id, "waiting_for_pin",
+                               "请持卡人在密码键盘上输入密码（waiting for the holder's PIN entry）")
+                pins.append(_checked_pins(*self.pin_pad.read_pins(job)))
+            old, new = pins[0]
+            if journal.bank_card_number is None:
+                journal.save(bank_card_number=info.bank_card_number)
+            journal.save(attempts=journal.attempts + 1)
+            self._progress(job_id, "changing_pin", "修改密码（changing the PIN）")
+            if journal.state in ("changing", "done") and _pin_works(card, new):
+                journal.save(state="done")  # the change had landed before the interruption
+                return _pin_changed(conn, info, True)
+            try:
+                card.verify_pin(old)
+            except errors.WrongPinError as e:
+                raise _wrong_old_pin(e) from None
+            except errors.PinBlockedError as e:
+                raise HolderPinBlockedError(e.sw, e.command) from None
+            journal.save(state="changing")
+            card.change_pin(old, new)
+            if not _pin_works(card, new):  # the card must now take the new PIN
+                journal.save(state="failed", error="the new PIN is not accepted after CHANGE PIN")
+                raise errors.VerificationError(["pin"])
+            journal.save(state="done")
+            return _pin_changed(conn, info, journal.attempts > 1)
+
+        return self._with_card(job_id, work)
+
+    def _rewrite_region(self, job: dict) -> Outcome:
+        """参保地写入 (moving between the city's regions, same card): write EF0D, read it back,
+        verify; crash-safe with its journal (``hardware/region.py``)."""
+        job_id = job["id"]
+        _job_holder(job)
+        try:
+            region_code, moved_on = check_region(job.get("region"))
+        except errors.ProfileError as e:
+            raise BadJobError(f"参保地信息格式错误：{e.zh}", f"malformed region: {e.en}",
+                              fields=e.errors) from None
+        journal = RegionJournal.open(self.spool.path(job_id, "journal.json"), job_id)
+
+        def work(conn) -> Outcome:
+            self._progress(job_id, "rewriting_region",
+                           "写入参保地信息并校验（writing and verifying the insured region）")
+            result = rewrite_region(conn, region_code, moved_on, self.sam, journal,
+                                    check=lambda info: _check_job_holder(job, info))
+            return Outcome(result.card, result.bank_card_number, result.apdus, result.resumed,
+                           {"region": result.region})
+
+        return self._with_card(job_id, work)
+
 
 def _check_holder(card: SocialSecurityCard, data: dict) -> None:
     """Before printing: the card must be blank or already carry this holder's data (a resumed
@@ -414,6 +492,54 @@ def _check_holder(card: SocialSecurityCard, data: dict) -> None:
     holder = on_card[profile.EF06].get("ssn")
     if holder is not None and holder != profile.tlv(profile.BY_KEY["ssn"], data["ssn"]):
         raise CardAlreadyPersonalisedError()
+
+
+def _job_holder(job: dict) -> str:
+    """The job's holder (``card.ssn``); BadJobError before the card is touched if missing."""
+    want = _required(job, "card", dict)
+    ssn = str(want.get("ssn") or "").upper()
+    if not ssn:
+        raise BadJobError("任务缺少社会保障号码", "the job has no social security number")
+    return ssn
+
+
+def _check_job_holder(job: dict, info: CardInfo) -> None:
+    """WrongCardError unless ``info`` is the card of the job's holder (and card number)."""
+    want = job["card"]
+    if info.fields.get("ssn", "").upper() != _job_holder(job) or (
+        want.get("card_number")
+        and info.fields.get("card_number") != str(want["card_number"]).upper()
+    ):
+        raise WrongCardError()
+
+
+def _pin_changed(conn, info: CardInfo, resumed: bool) -> Outcome:
+    return Outcome(info.as_dict(), info.bank_card_number, conn.apdu_count, resumed,
+                   {"pin_changed": True})
+
+
+def _checked_pins(old, new) -> tuple[str, str]:
+    """Both PINs 6 digits, before any try is spent (the messages never contain a PIN)."""
+    bad = [which for which, pin in (("old", old), ("new", new))
+           if not (isinstance(pin, str) and len(pin) == 6 and pin.isdigit())]
+    if bad:
+        raise InvalidPinError(bad)
+    return old, new
+
+
+def _pin_works(card: SocialSecurityCard, pin: str) -> bool:
+    """VERIFY ``pin``; False on a wrong PIN (63Cx), other errors raised."""
+    try:
+        card.verify_pin(pin)
+        return True
+    except errors.WrongPinError:
+        return False
+
+
+def _wrong_old_pin(e: errors.WrongPinError) -> errors.HardwareError:
+    if e.tries_left == 0:  # this try used the last one: the PIN is blocked now
+        return HolderPinBlockedError(e.sw, e.command)
+    return OldPinWrongError(e.sw, e.command)
 
 
 def _required(job: dict, key: str, kind: type):

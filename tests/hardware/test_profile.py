@@ -207,3 +207,33 @@ def test_status_words_map_to_typed_errors(sw, cls):
 def test_wrong_pin_error_says_tries_left():
     err = apdu.error_for(0x63C2, "VERIFY")
     assert err.tries_left == 2 and "还可尝试 2 次" in err.zh and "2 tries left" in err.en
+
+
+# --- EF0D 参保地信息 (rewrite_region) -------------------------------------------------------------
+
+def test_insured_region_records_are_their_own_file_outside_the_card_data():
+    assert profile.EF0D not in (profile.EF05, profile.EF06) and profile.SFI[profile.EF0D] == 13
+    assert len(set(profile.SFI.values())) == len(profile.SFI)  # no short file id twice
+    assert [(f.key, f.tag, f.length, f.fmt) for f in profile.fields_of(profile.EF0D)] == \
+        [("insured_region", 0x2A, 3, "cn"), ("moved_on", 0x2B, 4, "cn")]
+    assert not set(profile.REGION_BY_KEY) & set(profile.BY_KEY)  # an issue does not write them
+    tags = [(f.ef, f.tag) for f in profile.FIELDS + profile.REGION_FIELDS]
+    assert len(set(tags)) == len(tags)
+
+
+@pytest.mark.parametrize("moved_on", ["2026-12-07", "20261207", dt.date(2026, 12, 7)])
+def test_insured_region_round_trips(moved_on):
+    records = profile.encode_region("330212", moved_on)
+    assert [rec.hex().upper() for _, rec in records] == ["2A03330212", "2B0420261207"]
+    assert [profile.parse_tlv(profile.EF0D, rec)[1] for _, rec in records] == ["330212", "20261207"]
+
+
+@pytest.mark.parametrize("code,moved_on,bad", [
+    ("33021", "2026-12-07", "insured_region"), ("3302120", "2026-12-07", "insured_region"),
+    ("33021A", "2026-12-07", "insured_region"), ("", "2026-12-07", "insured_region"),
+    ("330212", "2026-13-01", "moved_on"), ("330212", None, "moved_on"),
+])
+def test_malformed_insured_region_is_refused(code, moved_on, bad):
+    with pytest.raises(errors.ProfileError) as e:
+        profile.encode_region(code, moved_on)
+    assert list(e.value.errors) == [bad]

@@ -74,7 +74,7 @@ def _event_detail(e: CardEvent, names: dict) -> T | str:
         return f"{d.get('bank', '')} {d.get('reference', '')}"
     if e.kind == EventKind.FORMAL_LOSS:
         return VIA.get(d.get("replace_via"), "")
-    if e.kind == EventKind.REPLACED:
+    if e.kind in (EventKind.REPLACED, EventKind.EXCHANGED):
         return T(f"新卡 {d.get('new_card', '')}", f"new card {d.get('new_card', '')}")
     if d.get("error_zh"):
         return T(d["error_zh"], d.get("error_en") or d["error_zh"])

@@ -56,4 +56,29 @@ def close_replaced(session_factory) -> int:
     return len(rows)
 
 
+def record_exchanges(session_factory) -> int:
+    """Scheduler round: a card stopped by an exchange (换卡) gets its history line once, and the
+    medical account follows the new card."""
+    from app.adapters import medical_insurance
+    from app.common.masking import mask_card_number
+    from app.procedures.lifecycle import events
+    from app.procedures.lifecycle.models import CardEvent
+    from app.procedures.lifecycle.states import EventKind
+    with session_factory() as s, s.begin():
+        done = select(CardEvent.id).where(CardEvent.card_id == Card.id, CardEvent.kind == EventKind.EXCHANGED)
+        cards = s.scalars(select(Card).where(Card.status == CardStatus.CANCELLED,
+                                             Card.stop_reason.like(f"{EXCHANGE_REASON}%"),
+                                             ~done.exists())).all()
+        for card in cards:
+            new = s.scalars(select(Card).where(Card.ssn == card.ssn, Card.id > card.id)
+                            .order_by(Card.id.desc()).limit(1)).first()
+            if new is not None:
+                medical_insurance(s).move_to_card(new.ssn, new.card_number)
+            events.record(s, card.id, EventKind.EXCHANGED, SYSTEM,
+                          detail={"new_card": mask_card_number(new.card_number) if new else ""})
+    return len(cards)
+
+
+EXCHANGE_REASON = "换卡"  # the archive's stop reason of an exchanged card (application family)
 ROUND_HOOKS.append(close_replaced)
+ROUND_HOOKS.append(record_exchanges)

@@ -159,6 +159,8 @@ def lift(session: Session, loss: LossReport, actor: Actor, *, shown_id_number: s
                           f"The replacement card ({mask_card_number(replacement.card_number)}) "
                           "was made: cannot lift", code="replaced")
     _archive_call(lambda: archive(session).lift_loss(card.card_number, loss.status_before))
+    from app.procedures.lifecycle.activation import activate_if_due
+    activate_if_due(session, [card.id])  # its round was activated while the card was lost
     medical_insurance(session).unfreeze(card.ssn)
     loss.state = LossState.LIFTED
     loss.lifted_at, loss.lifted_by = utcnow(), actor.username

@@ -1,0 +1,1 @@
+"""Tests of the card lifecycle family (app.procedures.lifecycle)."""

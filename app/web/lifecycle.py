@@ -28,7 +28,7 @@ from app.procedures.lifecycle import bank as banks
 from app.procedures.lifecycle import cases as lifecycle_cases
 from app.procedures.lifecycle import history, pin
 from app.procedures.lifecycle import loss as losses
-from app.procedures.lifecycle.cards import check_identity
+from app.procedures.lifecycle.cards import IN_USE, check_identity
 from app.procedures.lifecycle.models import LossReport
 from app.procedures.lifecycle.moves import region_names
 from app.procedures.lifecycle.states import LossState
@@ -154,7 +154,9 @@ def hotline():
     form, errors, data = _posted(HotlineForm)
     if errors:
         return render_template("lifecycle/hotline.html", form=form, errors=errors), 422
-    card = session.scalars(select(Card).where(Card.ssn == data["id_number"]).order_by(Card.id.desc())).first()
+    # the holder's card in use; else their newest card (the refusal then names its state)
+    card = session.scalars(select(Card).where(Card.ssn == data["id_number"])
+                           .order_by(Card.status.in_(IN_USE).desc(), Card.id.desc())).first()
     try:
         if card is None:
             raise losses.CardRefused("没有该身份证号码持卡人的社会保障卡", "No card of this ID number",

@@ -1,4 +1,5 @@
-"""The lifecycle family's demo 演示数据, on the cards the distribution demo put in their holders'
+"""The lifecycle family's demo 演示数据: an earlier round, closed and activated by the manager
+(its job runs in the worker), and, on the cards the distribution demo put in their holders'
 hands: the holders' medical accounts (balances to move at activation), a PIN changed at a
 terminal, a debit function activated at the bank, a temporary loss by phone waiting for the
 holder (the centre clerk's task), one lifted, and a formal loss whose replacement waits at the
@@ -37,8 +38,66 @@ def _station_done(s: Session, job: CardJob) -> None:
     card_jobs.finish_without_case(s, job)
 
 
+ROUND_NAME = "2025年第一批（已发放完毕）"
+ROUND_SIZE = 120
+#: where the round's cards are, by position modulo 20: most with their holders, some still
+#: with the employer, two waiting at the centre and one returned uncollected (they stay locked)
+ROUND_MIX = {0: "at_centre", 1: "returned", 7: "at_centre", 4: "with_employer", 5: "with_employer"}
+
+
+def _closed_round(factory) -> None:
+    """An earlier issuance round, all handed out and closed, activated by the manager three
+    days ago (the activation page and the card pages show a finished round)."""
+    import random
+    from datetime import date, timedelta
+
+    from stdnum.cn import ric
+
+    from app.cards.states import CardStatus
+    from app.common.clock import china_today
+    from app.procedures.batch.generate.people import _name
+    from app.procedures.batch.models import Batch, Person
+    from app.procedures.batch.states import BatchStatus, Eligibility, Entry, Production
+    from app.procedures.distribution.models import CardCustody
+    from app.procedures.lifecycle.activation import start_round
+    from hardware.profile import new_card_number
+    with factory() as s:
+        if s.scalar(select(Batch.id).where(Batch.name == ROUND_NAME)) is not None:
+            return
+        rng = random.Random(2025)
+        batch = Batch(name=ROUND_NAME, cutoff=date(2025, 3, 31), regions=["350581"],
+                      status=BatchStatus.CLOSED, office="SS-CENTRE", created_by="manager",
+                      created_at=utcnow() - timedelta(days=120))
+        s.add(batch)
+        s.flush()
+        for n in range(ROUND_SIZE):
+            sex = "1" if n % 2 else "2"
+            born = date(1960, 1, 1) + timedelta(days=rng.randrange(0, 16000))
+            body = f"350581{born:%Y%m%d}{700 + n:03d}"
+            ssn = body + ric.calc_check_digit(body + "0")
+            name = _name(rng, "男" if sex == "1" else "女")
+            card = Card(card_number=new_card_number(), ssn=ssn, name=name, sex=sex, birth_date=born,
+                        region_code="350581", status=CardStatus.NOT_ACTIVATED, bank="中国工商银行")
+            s.add(card)
+            s.flush()
+            person = Person(batch_id=batch.id, id_number=ssn, name=name, sex=sex, region="350581",
+                            eligibility=Eligibility.ELIGIBLE, entry=Entry.ACCEPTED,
+                            production=Production.ACCEPTED, seq=n + 1, card_id=card.id)
+            s.add(person)
+            s.flush()
+            state = ROUND_MIX.get(n % 20, "with_holder")
+            s.add(CardCustody(card_id=card.id, person_id=person.id, batch_id=batch.id, state=state,
+                              reason="not_collected" if state == "returned" else None,
+                              changed_by="centre"))
+            s.add(MedicalAccountRow(ssn=ssn, balance_cents=_balance(ssn), frozen=False,
+                                    old_card_number=f"YB3505{9000 + n:08d}"))
+        start_round(s, batch.id, china_today() - timedelta(days=3), "manager", "SS-CENTRE")
+        s.commit()
+
+
 def seed(session: Session) -> list[int]:
     factory = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
+    _closed_round(factory)
     with factory() as s:
         if s.scalar(select(LossReport.id).limit(1)) is not None:
             return []

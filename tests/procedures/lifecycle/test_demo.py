@@ -25,8 +25,12 @@ def test_demo_cards_in_every_state(app):
         seed_distribution(s)
         assert len(seed(s)) == 3
         assert seed(s) == []  # once
-    jobs.work(factory, once=True)
+    while jobs.work(factory, once=True):
+        pass
     with factory() as s:
+        from app.procedures.lifecycle.models import ActivationRound
+        round_ = s.scalars(select(ActivationRound)).one()
+        assert round_.state == "done" and round_.activated == 102 and round_.waiting == 18
         kinds = set(s.scalars(select(CardEvent.kind)))
         assert {"pin_changed", "bank_activated", "temp_loss", "lifted", "formal_loss"} <= kinds
         states = sorted(s.scalars(select(LossReport.state)))

@@ -293,6 +293,23 @@ def receipt(instance_id):
     return _paper(instance_id, "receipt", "cases/receipt.html")
 
 
+@bp.get("/cases/<int:instance_id>/fee-receipt")
+@case_data
+def fee_receipt(instance_id):
+    """工本费收据 of a replacement or exchange (A4, two copies; the document kit's page)."""
+    from app.procedures.application import documents
+    session = db_session()
+    inst = _instance_or_404(instance_id)
+    if not may_view_case(session, current_user, inst):
+        abort(403)
+    page = documents.render_fee_receipt(session, inst, css_href=url_for("static", filename="documents.css"))
+    if page is None:
+        abort(404)
+    response = Response(page)
+    response.headers["Cache-Control"] = "private, no-store"  # personal data on a shared PC
+    return response
+
+
 @bp.post("/incidents/<int:incident_id>/retry")
 @case_data
 def retry(incident_id):

@@ -18,8 +18,9 @@ from forms.fields import (PLEASE_CHOOSE, CheckboxField, DateField, FieldGroup, F
                           TextAreaField, YesNoField, make_choices)
 from forms.i18n import T
 from forms.registry import register
-from forms.application.rules import (guardian_errors, id_validity_errors, needs_guardian,
-                                     old_card_errors)
+from forms.application.rules import (EXCHANGE, FIRST, PURPOSES, REPLACING, guardian_errors,
+                                     id_validity_errors, needs_guardian, old_card_errors,
+                                     replacement_errors)
 from forms.photo import PHOTO_HINT, Photo
 from forms.validators import (NotAfterToday, Required, Rule, check_card_number, check_id_number,
                               check_landline, check_mobile, check_name, check_postcode,
@@ -50,7 +51,12 @@ class ApplicationForm(GroupedFields, TaskForm):
     """申领表: every field of the paper form; codes for choices (see ``forms.choices``). The
     page draws the fields in this order, the groups of ``field_groups`` together: the ID's
     validity with “长期”, the guardian, the existing card with the consent to stop it (shown
-    and checked only when this is not the first card)."""
+    and checked only when this is not the first card), the old card handed in (换卡 only).
+
+    申领类型 ``purpose``: a first card (the default), a replacement 补卡 or an exchange 换卡 of
+    the person's card of this province, given by its number (first card = 否); whether that
+    card qualifies (the applicant's own, formally lost / live) is checked against the archive
+    when the application is recorded (``application.record``)."""
 
     form_key = "application.apply"
     legacy_keys = ("application",)
@@ -65,10 +71,20 @@ class ApplicationForm(GroupedFields, TaskForm):
                                  "Existing card (only when this is not the first card)"),
                    ("old_card_city", "old_card_number", "consent_stop_old_card"),
                    show_when=("first_card", NO)),
+        FieldGroup("exchange", T("换卡：收回原卡（申领类型为换卡时填写）",
+                                 "Exchange: the old card taken back (only for an exchange)"),
+                   ("old_card_handed_in",), show_when=("purpose", EXCHANGE)),
     ))
 
     application_date = DateField(T("申领日期", "Application date"),
                                  [Required(), NotAfterToday()], default=today)
+    # 申领类型: a first card, or a new card for the person's lost (补卡) or damaged (换卡) one
+    purpose = RadioField(T("申领类型", "Type of application"), [Required(choose=True)],
+                         choices=make_choices(PURPOSES), default=FIRST,
+                         description=T("补卡：原卡已正式挂失；换卡：原卡损坏，当场交回。补卡、换卡收取工本费",
+                                       "Replacement: the old card was formally reported lost; "
+                                       "exchange: the old card is damaged and handed in. Both "
+                                       "pay the card fee"))
     name = StringField(T("姓名", "Name"), [Required(), Rule(check_name)],
                        description=T("最多15个汉字；少数民族姓名用间隔号“·”",
                                      "At most 15 Chinese characters; use “·” between parts of "
@@ -126,6 +142,8 @@ class ApplicationForm(GroupedFields, TaskForm):
                                   description=T("9位，印在卡面上", "9 characters, printed on the card"))
     consent_stop_old_card = CheckboxField(T("本人同意停用该社保卡",
                                             "I agree to stop the existing card"))
+    # 换卡: the damaged card is taken back at the counter (it is stopped and blocked on its chip)
+    old_card_handed_in = CheckboxField(T("申请人已交回原卡", "The applicant handed in the old card"))
 
     signed = CheckboxField(T("申请人已签字", "The applicant has signed"),
                            [Required(message=MSG_SIGNED)])
@@ -165,9 +183,14 @@ class ApplicationForm(GroupedFields, TaskForm):
             yield from self._fresh(guardian_errors(
                 self.guardian_name.data, self.guardian_id_type.data,
                 self.guardian_id_number.data, id_number))
-        yield from self._fresh(old_card_errors(
-            self.first_card.data, self.old_card_city.data, self.old_card_number.data,
-            self.consent_stop_old_card.data))
+        if self.purpose.data in REPLACING:  # the old card is this province's: its own rules
+            yield from self._fresh(replacement_errors(
+                self.purpose.data, self.first_card.data, self.old_card_number.data,
+                self.old_card_handed_in.data))
+        else:
+            yield from self._fresh(old_card_errors(
+                self.first_card.data, self.old_card_city.data, self.old_card_number.data,
+                self.consent_stop_old_card.data))
 
     def _fresh(self, errors: list[tuple[str, T]]) -> list[tuple[str, T]]:
         """Skip cross-field errors for fields that already failed their own checks."""
@@ -182,10 +205,13 @@ class ApplicationForm(GroupedFields, TaskForm):
     def cleaned(self) -> dict[str, Any]:
         """Normalised values; the photo becomes its size, format, sha256 and base64 ``data``
         (``application.record`` moves the bytes into the application row); existing-card
-        fields are cleared for a first card."""
+        fields are cleared for a first card; an exchange consents to stopping the old card (it
+        is handed in), a replacement's card is lost already (nothing to consent to)."""
         data = super().cleaned()
         if data["first_card"] != NO:
             data.update(old_card_city=None, old_card_number=None, consent_stop_old_card=False)
+        if data["purpose"] in REPLACING:
+            data["consent_stop_old_card"] = data["purpose"] == EXCHANGE
         photo, info = self.photo_bytes(), self.photo.photo_info
         data["photo"] = {"size": info.size, "format": info.format, "width": info.width,
                          "height": info.height, "sha256": hashlib.sha256(photo).hexdigest(),

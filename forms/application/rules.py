@@ -107,3 +107,40 @@ def old_card_errors(first_card: str | None, city: str | None, number: str | None
               ("old_card_number", number, MSG_OLD_NUMBER),
               ("consent_stop_old_card", consent, MSG_OLD_CONSENT))
     return [(key, message) for key, value, message in checks if not value]
+
+
+# ---------------------------------------------------------------- 申领类型: replacement, exchange
+
+# codes of the application's purpose (app.procedures.application.states.Purpose)
+FIRST, REPLACEMENT, EXCHANGE = "first", "replacement", "exchange"
+PURPOSES = (
+    (FIRST, T("首次申领", "First card")),
+    (REPLACEMENT, T("补卡（原卡已正式挂失）", "Replacement (the old card was formally reported lost)")),
+    (EXCHANGE, T("换卡（原卡损坏，交回原卡）", "Exchange (the old card is damaged and handed in)")),
+)
+REPLACING = (REPLACEMENT, EXCHANGE)
+
+MSG_REPLACING_NOT_FIRST = T("补卡、换卡的申请人已持有社保卡：“在福建省是否首次申领社保卡”请选择“否”",
+                            "A replacement or exchange is for someone who holds a card: answer "
+                            "“No” to “First social security card in Fujian?”")
+MSG_REPLACING_NUMBER = T("补卡、换卡须填写原社保卡卡号",
+                         "A replacement or exchange needs the old card's number")
+MSG_HANDED_IN = T("换卡须收回原卡：请收回申请人的原社保卡，并勾选“申请人已交回原卡”",
+                  "An exchange takes the old card back: take the applicant's old card and tick "
+                  "“The applicant handed in the old card”")
+
+
+def replacement_errors(purpose: str | None, first_card: str | None, number: str | None,
+                       handed_in: bool) -> list[tuple[str, T]]:
+    """补卡/换卡: not a first card, the old card's number given; 换卡: the card handed in. (Whose
+    card it is and its state are the archive's, checked when the application is recorded.)"""
+    if purpose not in REPLACING:
+        return []
+    errors: list[tuple[str, T]] = []
+    if first_card != NO:
+        errors.append(("first_card", MSG_REPLACING_NOT_FIRST))
+    elif not number:
+        errors.append(("old_card_number", MSG_REPLACING_NUMBER))
+    if purpose == EXCHANGE and not handed_in:
+        errors.append(("old_card_handed_in", MSG_HANDED_IN))
+    return errors

@@ -1,6 +1,8 @@
 """Application family 申领: instant issuance at a bank window (立等可取) and the outlet
 application (代办网点申领, 15 working days), seed 002. Both call the shared checks
-(``processes/shared/applicant_checks.bpmn``)."""
+(``processes/shared/applicant_checks.bpmn``). Both also make the new card of a replacement 补卡
+(formally lost card) or an exchange 换卡 (damaged card handed in), with the card fee 工本费 and
+its receipt: ``replacement.py`` (rules, ``start_replacement``), ``fees.py``."""
 from app.procedures import Family
 
 

@@ -1,25 +1,32 @@
 """Papers for the applicant 给申请人的文书: the acceptance receipt 受理回执 and the refusal
 notice 终止制卡告知书, printed from the case page (``/cases/<id>/receipt``,
-``/cases/<id>/refusal-notice``; templates ``cases/receipt.html``, ``cases/refusal_notice.html``).
+``/cases/<id>/refusal-notice``; templates ``cases/receipt.html``, ``cases/refusal_notice.html``);
+the fee receipt 工本费收据 of a replacement or exchange (``/cases/<id>/fee-receipt``), an A4
+sheet of the document kit (``app.documents``, template ``templates/fee_receipt.html`` beside
+this module: two copies, the payer's and the counterfoil).
 
 Both carry the applicant's ID number masked, as every page does: the applicant holds the
 original, and a paper left on a counter should not give it away.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 
 from app.cards.models import ServicePoint
+from app.documents import Templates
 from app.common.clock import CHINA_TZ, china_today
 from app.common.i18n import T
 from app.engine import runtime
 from app.engine.errors import EngineError
 from app.engine.lengths import BadLength, Length
 from app.engine.models import PAUSED, PENDING, CaseDeadline
+from app.procedures.application import fees
 from app.procedures.application.models import Application
 from app.procedures.application.reasons import REASONS
 from app.procedures.application.search import REFUSED, outcome_of, reason_code
-from app.procedures.application.states import Channel
+from app.procedures.application.states import PURPOSE_LABELS, Channel
 
 # -- what the applicant brings to collect the card (Y §3.2.2; the pickup SMS says the same) -----
 
@@ -209,3 +216,38 @@ def _police_says(session, instance) -> list[T]:
         if say is not None and say not in says:
             says.append(say)
     return says
+
+
+# -- 工本费收据 ----------------------------------------------------------------------------------
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+templates = Templates(TEMPLATES)
+FEE_RECEIPT_TITLE = "社会保障卡工本费收据"
+#: 一式两联: who keeps each copy
+FEE_RECEIPT_COPIES = (("一", "交款人收执"), ("二", "收款单位存根"))
+
+
+def fee_receipt(session, instance) -> dict | None:
+    """The fee receipt of the case's replacement or exchange: receipt number, payer (ID
+    masked), application number and purpose, the old card (masked), the amount in yuan in
+    figures and in words, where and when it was paid. None when no fee was recorded (a first
+    card, or the form not yet submitted)."""
+    app = _application(session, instance)
+    if app is None or app.fee_cents is None or not app.fee_receipt_number:
+        return None
+    label = PURPOSE_LABELS.get(app.purpose)
+    return {"application": app, "number": app.fee_receipt_number,
+            "purpose": label.zh if label is not None else "",
+            "office": _office(session, app.service_point, app.service_point_name),
+            "paid_on": _local_date(app.fee_paid_at) or _local_date(app.accepted_at),
+            "amount": fees.yuan_text(app.fee_cents), "amount_words": fees.yuan_capital(app.fee_cents),
+            "copies": FEE_RECEIPT_COPIES, "title": FEE_RECEIPT_TITLE}
+
+
+def render_fee_receipt(session, instance, css_href: str | None = None) -> str | None:
+    """The fee receipt as an A4 HTML page (the kit's stylesheet linked with ``css_href``, else
+    inline); None when the case has none (:func:`fee_receipt`)."""
+    paper = fee_receipt(session, instance)
+    if paper is None:
+        return None
+    return templates.render("fee_receipt", css_href=css_href, subject=paper["number"], r=paper)

@@ -10,20 +10,22 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
 )
+from sqlalchemy import false as sql_false
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.cards.models import Card
 from app.common.clock import utcnow
-from app.common.masking import mask_id, mask_phone
+from app.common.masking import mask_card_number, mask_id, mask_phone
 from app.database import Base
 from app.database import sql_in as _in
 from app.engine.db import UtcDateTime
-from app.procedures.application.states import ApplicationStatus, Channel
+from app.procedures.application.states import ApplicationStatus, Channel, Purpose
 
 
 class Application(Base):
@@ -33,6 +35,10 @@ class Application(Base):
     __table_args__ = (
         CheckConstraint(_in("channel", Channel), name="channel"),
         CheckConstraint(_in("status", ApplicationStatus), name="status"),
+        CheckConstraint(_in("purpose", Purpose), name="purpose"),
+        CheckConstraint("fee_cents IS NULL OR fee_cents >= 0", name="fee_cents"),
+        # one receipt per fee (GBF + date + sequence, app.procedures.application.numbers)
+        Index("uq_card_application_fee_receipt_number", "fee_receipt_number", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +78,12 @@ class Application(Base):
     old_card_city: Mapped[str | None] = mapped_column(String(6))
     old_card_number: Mapped[str | None] = mapped_column(String(9))
     consent_stop_old_card: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 申领类型: first card, replacement of a formally lost card (补卡), exchange of a damaged one
+    # (换卡); for the last two ``old_card_number`` is the person's card in the archive
+    purpose: Mapped[str] = mapped_column(String(12), default=Purpose.FIRST,
+                                         server_default=Purpose.FIRST.value)
+    old_card_handed_in: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                     server_default=sql_false())  # 换卡: 原卡已交回
     remarks: Mapped[str | None] = mapped_column(String(200))
     photo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))  # never load in lists
     photo_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -81,6 +93,10 @@ class Application(Base):
     # -- what happened
     police_checks: Mapped[int] = mapped_column(Integer, default=0)
     old_card_stopped: Mapped[str | None] = mapped_column(String(9))  # number of the card stopped
+    # 工本费 of a replacement or exchange (app.procedures.application.fees); None: no fee
+    fee_cents: Mapped[int | None] = mapped_column(Integer)
+    fee_receipt_number: Mapped[str | None] = mapped_column(String(20))  # GBF202608030001
+    fee_paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     produced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -105,6 +121,10 @@ class Application(Base):
         return mask_phone(self.mobile)
 
     @property
+    def old_card_number_masked(self) -> str:
+        return mask_card_number(self.old_card_number) if self.old_card_number else ""
+
+    @property
     def card(self) -> "Card | None":
         """The card made (or being made) for this application: the newest one."""
         return self.cards[-1] if self.cards else None
@@ -122,6 +142,14 @@ class Application(Base):
 class ApplicationNumberSeq(Base):
     """Per-day counter behind the application numbers (SQ + date + 4-digit sequence)."""
     __tablename__ = "card_application_seq"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FeeReceiptSeq(Base):
+    """Per-day counter behind the fee receipt numbers 工本费收据号 (GBF + date + sequence)."""
+    __tablename__ = "card_fee_receipt_seq"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)

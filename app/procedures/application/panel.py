@@ -25,9 +25,12 @@ from app.procedures.application.reasons import (
     stock_advice,
 )
 from app.procedures.application.search import CANCELLED, ISSUED, REFUSED, outcome_of
+from app.procedures.application.fees import yuan_text
 from app.procedures.application.states import (
     APPLICATION_LABELS,
     FINAL_APPLICATION_STATES,
+    PURPOSE_LABELS,
+    REPLACING,
     ApplicationStatus,
     Channel,
 )
@@ -62,10 +65,37 @@ def application_panel(session, instance) -> dict | None:
     return {"application": app, "status": APPLICATION_LABELS.get(app.status),
             "cards": [(c, CARD_LABELS.get(c.status)) for c in cards], "outcome": outcome,
             "final": app.status in FINAL_APPLICATION_STATES,
+            **replacement_facts(session, app),
             # the papers for the applicant the case page offers (app.procedures.application.documents)
             "refusal_notice": ended is not None and ended[0] == REFUSED,
             "receipt": ended is None or ended[0] == ISSUED,
             "waits": application_waits(session, instance, app)}
+
+
+JOB_STATE_LABELS = {
+    JobState.QUEUED: T("已下达，等待制卡工作站锁定原卡芯片", "queued: waiting for a card station to block the old card's chip"),
+    JobState.CLAIMED: T("制卡工作站正在锁定原卡芯片", "a card station is blocking the old card's chip"),
+    JobState.DONE: T("原卡芯片社保应用已锁定", "the old card's social-security application is blocked"),
+    JobState.FAILED: T("原卡芯片锁定失败，请重试", "blocking the old card's chip failed: try again"),
+    JobState.CANCELLED: T("已取消", "cancelled"),
+}
+
+
+def replacement_facts(session, app: Application) -> dict:
+    """补卡/换卡 on the panel: the purpose, the old card (masked) and its status now, the chip
+    block of an exchanged card, the fee (yuan) and its receipt (printed from the case page)."""
+    if app.purpose not in REPLACING:
+        return {"purpose": None}
+    old = session.scalars(select(Card).where(Card.card_number == app.old_card_number)).first() \
+        if app.old_card_number else None
+    block = session.scalars(select(CardJob).where(
+        CardJob.application_id == app.id, CardJob.kind == "block").order_by(CardJob.id.desc())).first()
+    return {"purpose": PURPOSE_LABELS.get(app.purpose),
+            "old_card": (mask_card_number(app.old_card_number) if app.old_card_number else None,
+                         CARD_LABELS.get(old.status) if old is not None else None),
+            "block": JOB_STATE_LABELS.get(block.state) if block is not None else None,
+            "fee": yuan_text(app.fee_cents) if app.fee_cents is not None else None,
+            "fee_receipt": bool(app.fee_receipt_number)}
 
 
 # -- what the case waits for 等待事项 (the case page reloads while the card station works) --------
@@ -176,6 +206,7 @@ CORRECT_DATA = ("application.correct_data", "correct_data")
 PRODUCE_CARD = ("application.produce_card", "produce_card")
 CONFIRM_OLD_CARD_STOP = ("application.confirm_old_card_stop", "confirm_old_card_stop")
 PICKUP = ("application.pickup", "pickup")  # the outlet hands the card to the applicant
+INTAKE = ("application.apply", "application")  # the application form (back after a refusal)
 
 
 def application_header(session, instance) -> dict | None:
@@ -184,8 +215,9 @@ def application_header(session, instance) -> dict | None:
     statutory deadline with the working days left; and ``notes``: for each open task a
     failed check leads to, what the check said (``{human task id: note}``)."""
     app = application_of(session, instance)
-    if app is None:
-        return None
+    if app is None:  # the form not recorded yet: only what the old card's check said, if anything
+        notes = _intake_notes(session, instance)
+        return {"application": None, "notes": notes} if notes else None
     card = app.card
     accepted_at = _point(session, app.service_point)
     window = _point(session, app.window) if app.window else None
@@ -230,6 +262,42 @@ def _notes(session, instance, app) -> dict[int, dict]:
         if note is not None:
             notes[task.id] = note
     return notes
+
+
+def _intake_notes(session, instance) -> dict[int, dict]:
+    """{task id: note} for the open application form when the old card of a replacement or
+    exchange was refused (``old_card_check`` in its task data)."""
+    tasks = session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.state == "open",
+        HumanTask.form_key.in_(INTAKE)).order_by(HumanTask.id)).all()
+    notes = {}
+    for task in tasks:
+        note = _old_card_note(runtime.task_data(session, task.id).get("old_card_check"))
+        if note is not None:
+            notes[task.id] = note
+    return notes
+
+
+def _old_card_note(check) -> dict | None:
+    """Why the old card on the form does not qualify, and what to do."""
+    if not isinstance(check, dict) or check.get("ok") is not False or not check.get("message_zh"):
+        return None
+    message = T(check["message_zh"], check.get("message_en") or check["message_zh"])
+    label = PURPOSE_LABELS.get(check.get("purpose"))
+    facts = [(T("申领类型", "Type of application"), label)] if label is not None else []
+    if check.get("card_number"):
+        facts.append((T("申领表所填原卡卡号", "Old card number on the form"), check["card_number"]))
+    return {
+        "kind": "old_card", "code": check.get("code") or "old_card_refused",
+        "title": T("原卡不符合补卡、换卡条件，申领未受理", "The old card does not qualify: the application was not accepted"),
+        "reasons": [message], "fields": [], "retry": True, "facts": facts, "say": [],
+        "ask": [T("请与申请人核对原卡卡号、申领类型和证件号码，更正后重新提交（照片须重新选择）；不符合补卡或换卡条件的，请按提示先办理相应手续。",
+                  "Check the old card's number, the type of application and the ID number with the "
+                  "applicant, correct them and submit again (choose the photo again); if the card "
+                  "does not qualify, the applicant first does what the message says.")],
+        "again": T("申领未受理：{}", "The application was not accepted: {}").format(message),
+        "first": T("申领未受理：{}", "The application was not accepted: {}").format(message),
+    }
 
 
 def _value(field: str, value):

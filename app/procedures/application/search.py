@@ -11,7 +11,8 @@ What is matched, on the application rows (``card_application``) and their cards:
 - an application number (SQ + date + sequence), case-insensitive;
 - a citizen ID number: all 18 characters, or its last 4 to 17;
 - a mobile number (11 digits);
-- a social security card number (9 characters) or the card's bank card number;
+- a social security card number (9 characters) or the card's bank card number; also the old card
+  a replacement 补卡 or exchange 换卡 was for;
 - a name: any text that is not a number, as a part of the name (``施雅婷``, ``雅婷``).
 """
 from __future__ import annotations
@@ -69,6 +70,8 @@ def search(session, text: str | None):
     if cards:
         conditions.append(Application.id.in_(
             select(Card.application_id).where(Card.application_id.is_not(None), or_(*cards))))
+    if _CARD_NUMBER.fullmatch(key):
+        conditions.append(Application.old_card_number == key)
     if not _DIGITS.fullmatch(key):  # a name (Chinese, or a foreigner's in Latin letters)
         name = re.sub(r"\s+", " ", str(text or "")).strip()[:MAX_TEXT]
         conditions.append(Application.name.contains(name, autoescape=True))

@@ -44,3 +44,23 @@ APPLICATION_LABELS = {
     ApplicationStatus.HANDED_OVER: T("已当场发放", "Handed over"),
     ApplicationStatus.CANCELLED: T("已终止", "Cancelled"),
 }
+
+
+class Purpose(StrEnum):
+    """申领类型 (seed 002 §1: 新增人员制卡、换卡、补卡). The same two procedures make every card;
+    the purpose says what happens to the person's old card and whether the fee 工本费 is due."""
+
+    FIRST = "first"              # 首次申领 (also: a card held elsewhere in Fujian, stopped with consent)
+    REPLACEMENT = "replacement"  # 补卡: the old card was formally reported lost (挂失)
+    EXCHANGE = "exchange"        # 换卡: the old card is damaged and handed in at the counter
+
+
+# Applications for a new card in place of one of this province's cards: the fee is due and the
+# old card (given by its number on the form) must be the applicant's.
+REPLACING = frozenset({Purpose.REPLACEMENT, Purpose.EXCHANGE})
+
+PURPOSE_LABELS = {
+    Purpose.FIRST: T("首次申领", "First card"),
+    Purpose.REPLACEMENT: T("补卡", "Replacement (card lost)"),
+    Purpose.EXCHANGE: T("换卡", "Exchange (card damaged)"),
+}

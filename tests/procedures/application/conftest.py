@@ -64,7 +64,7 @@ def pg_db(request):
     return _prepared(pg)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def any_db(request):
     return request.getfixturevalue("db" if request.param == "sqlite" else "pg_db")
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from app.adapters.medical import MedicalAccountRow
 from app.cards.models import Card
 from app.cards.states import CardStatus
+from app.cards.demo import seed_demo as seed_service_points
 from app.engine import jobs, repository
 from app.engine.models import HumanTask, ProcessInstance
 from app.engine.services import Actor
@@ -20,6 +21,7 @@ def test_demo_cards_in_every_state(app):
     factory = app.extensions["sscard"].session_factory
     with factory() as s:
         repository.deploy_directory(s, PROCESSES, Actor.system("test"))
+        seed_service_points(s)  # scripts/start: seed-demo (service points) before the families
         s.commit()
         seed_batch(s)
         seed_distribution(s)

@@ -13,7 +13,9 @@ from app.procedures.application.operations.common import (
     _open,
 )
 from app.procedures.application.reasons import POLICE_FIELDS, police_may_pass_again
-from app.procedures.application.states import ApplicationStatus
+from app.procedures.application.replacement import (EXCHANGE_STOP_REASON, old_card_of,
+                                                    queue_block_job)
+from app.procedures.application.states import ApplicationStatus, Purpose
 
 # ------------------------------------------------------------------------------ archive, police
 
@@ -49,27 +51,35 @@ def archive_query(ctx: ServiceContext, application_id: int) -> dict:
 
 @registry.operation(
     "archive.stop_old_card",
-    results=("stopped", "card_number", "status"),
+    results=("stopped", "card_number", "status", "block_job_id"),
     errors=("card_in_production", "card_not_live", "card_unknown"),
 )
 def archive_stop_old_card(ctx: ServiceContext, application_id: int) -> dict:
     """在本省已制卡的，按照相关规定办理卡的停用手续. The applicant's consent is required: on the
-    form, or confirmed in ``confirm_old_card_stop`` (the diagram only comes here then)."""
+    form, or confirmed in ``confirm_old_card_stop`` (the diagram only comes here then).
+
+    换卡 (exchange): the card handed in is stopped with the reason 换卡 and a card job ``block``
+    is queued at the producing window to lock it on the chip (no case waits for it)."""
     app = _application(ctx, application_id, for_update=True)
     _open(app)
     archive = card_archive.archive(ctx.session)
     record = archive.find_live_card(app.id_number)
     if record is None:
-        return {"stopped": False, "card_number": None, "status": None}
+        return {"stopped": False, "card_number": None, "status": None, "block_job_id": None}
+    exchange = app.purpose == Purpose.EXCHANGE and record.card_number == app.old_card_number
+    reason = EXCHANGE_STOP_REASON if exchange else "换领新卡"
     try:
         stopped = archive.stop_card(
-            record.card_number, f"换领新卡（申领编号 {app.number}）", by=ctx.actor.username
+            record.card_number, f"{reason}（申领编号 {app.number}）", by=ctx.actor.username
         )
     except card_archive.ArchiveError as e:
         raise ServiceError.of(e) from None
     app.consent_stop_old_card = True
     app.old_card_stopped = stopped.card_number
-    return {"stopped": True, "card_number": stopped.card_number_masked, "status": stopped.status}
+    job = queue_block_job(ctx.session, app, old_card_of(ctx.session, stopped.card_number)) \
+        if exchange else None
+    return {"stopped": True, "card_number": stopped.card_number_masked, "status": stopped.status,
+            "block_job_id": job.id if job is not None else None}
 
 
 @registry.operation(

@@ -9,14 +9,16 @@ from typing import Any
 from sqlalchemy import select
 
 from app.common.clock import CHINA_TZ
-from app.cards import jobs as card_jobs
+from app.common.masking import mask_card_number
 from app.cards import stock as card_stock
-from app.cards.models import ServicePoint
-from app.cards.states import CARD_BEING_MADE, CardStatus, ServicePointKind
+from app.cards.models import CardJob, ServicePoint
+from app.cards.states import CARD_BEING_MADE, CardStatus, JobState, ServicePointKind
 from app.engine.models import CaseDeadline
 from app.engine.services import ServiceContext, ServiceError, registry
+from app.procedures.application import fees
 from app.procedures.application.models import Application
-from app.procedures.application.numbers import next_application_number
+from app.procedures.application.numbers import next_application_number, next_fee_receipt_number
+from app.procedures.application.replacement import REFUSED, ReplacementRefused, check_old_card
 from app.procedures.application.operations.common import (
     _application,
     _date,
@@ -30,8 +32,10 @@ from app.procedures.application.operations.common import (
 from app.procedures.application.reasons import reason_texts
 from app.procedures.application.states import (
     FINAL_APPLICATION_STATES,
+    REPLACING,
     ApplicationStatus,
     Channel,
+    Purpose,
 )
 
 # application form field -> Application column (same names unless listed)
@@ -116,8 +120,12 @@ def _set_business_key(ctx: ServiceContext, number: str) -> None:
         "deadline",
         "first_card",
         "consent_stop_old_card",
+        "purpose",
+        "old_card_number",
+        "fee",
+        "fee_receipt_number",
     ),
-    errors=("bad_channel", "incomplete_application"),
+    errors=("bad_channel", "incomplete_application", "bad_purpose", REFUSED),
 )
 def record_application(
     ctx: ServiceContext,
@@ -128,7 +136,13 @@ def record_application(
 ) -> dict:
     """受理: store the application form as an ``Application`` with a new application number,
     which becomes the case's business key. Idempotent per workflow instance (a retried step
-    finds the application recorded before)."""
+    finds the application recorded before).
+
+    A replacement 补卡 or exchange 换卡 (``purpose``) names the person's old card: it must
+    qualify (``replacement.check_old_card``; the diagrams check it first with
+    ``application.check_old_card`` and take the clerk back to the form), else
+    ``old_card_refused``; the fee 工本费 is recorded with its receipt number (``fees``). An
+    exchange consents to stopping the old card."""
     session = ctx.session
     existing = (
         session.scalars(
@@ -145,6 +159,9 @@ def record_application(
         )
     point = _service_point(ctx, channel, service_point)
     data = dict(form if form is not None else ctx.data)
+    purpose = str(data.get("purpose") or Purpose.FIRST)
+    if purpose not in set(Purpose):
+        raise ServiceError("bad_purpose", f"申领类型无效：{purpose!r}", f"Invalid purpose {purpose!r}")
     photo_bytes = _photo_bytes(photo) or _photo_bytes(data.get("photo"))
     now = _now()
     accepted_day = now.astimezone(CHINA_TZ).date()
@@ -167,6 +184,8 @@ def record_application(
         id_long_term=bool(data.get("id_long_term")),
         first_card=not (data.get("first_card") is False or str(data.get("first_card")) == "no"),
         consent_stop_old_card=bool(data.get("consent_stop_old_card")),
+        purpose=purpose,
+        old_card_handed_in=purpose == Purpose.EXCHANGE and bool(data.get("old_card_handed_in")),
         **{k: (data.get(k) or None) for k in _FORM_TEXT},
     )
     if not app.name or not app.id_number or app.birth_date is None or not app.mobile:
@@ -175,6 +194,8 @@ def record_application(
             "申领表缺少姓名、证件号码、出生日期或手机号码",
             "The application lacks name, ID number, date of birth or mobile",
         )
+    if purpose in REPLACING:
+        _replacing(ctx, app, now)
     if photo_bytes:
         app.photo = photo_bytes
         app.photo_sha256 = hashlib.sha256(photo_bytes).hexdigest()
@@ -187,6 +208,54 @@ def record_application(
     _set_business_key(ctx, app.number)
     log.info("application %s recorded for %s at %s", app.number, app.id_number_masked, point.code)
     return _recorded(app, _deadline(ctx))
+
+
+@registry.operation(
+    "application.check_old_card",
+    results=("ok", "purpose", "card_number", "code", "message_zh", "message_en"),
+)
+def check_old_card_op(
+    ctx: ServiceContext,
+    purpose: str | None = None,
+    old_card_number: str | None = None,
+    id_number: str | None = None,
+    handed_in: bool = False,
+) -> dict:
+    """核对原卡: for a replacement 补卡 or exchange 换卡 the old card on the form must be the
+    applicant's own (same ID number), formally lost (补卡) or live in their hands and handed in
+    (换卡); ``ok`` False says why (bilingual) and the diagrams take the clerk back to the form.
+    A first card is always ``ok``. Reads only."""
+    purpose = str(purpose or Purpose.FIRST)
+    if purpose not in REPLACING:
+        return {"ok": True, "purpose": purpose, "card_number": None, "code": None,
+                "message_zh": None, "message_en": None}
+    try:
+        card = check_old_card(ctx.session, purpose, old_card_number, id_number,
+                              handed_in=bool(handed_in))
+    except ReplacementRefused as e:
+        return {"ok": False, "purpose": purpose,
+                "card_number": mask_card_number(str(old_card_number or "").upper()) or None,
+                "code": e.code, "message_zh": e.message_zh, "message_en": e.message_en}
+    return {"ok": True, "purpose": purpose, "card_number": card.card_number_masked, "code": None,
+            "message_zh": None, "message_en": None}
+
+
+def _replacing(ctx: ServiceContext, app: Application, now) -> None:
+    """补卡/换卡: the old card must qualify (else ``old_card_refused``: nothing is recorded);
+    it is a card held in Fujian (not a first card); an exchange consents to stopping it; the
+    fee is paid now, with its receipt number."""
+    try:
+        card = check_old_card(ctx.session, app.purpose, app.old_card_number, app.id_number,
+                              handed_in=app.old_card_handed_in)
+    except ReplacementRefused as e:
+        raise ServiceError(REFUSED, e.message_zh, e.message_en) from None
+    app.old_card_number = card.card_number
+    app.old_card_city = app.old_card_city or card.region_code[:4] + "00"
+    app.first_card = False
+    app.consent_stop_old_card = app.purpose == Purpose.EXCHANGE
+    app.fee_cents = fees.fee_cents()
+    app.fee_receipt_number = next_fee_receipt_number(ctx.session, fees.local_day(now))
+    app.fee_paid_at = now
 
 
 def _recorded(app: Application, deadline: CaseDeadline | None) -> dict:
@@ -203,6 +272,10 @@ def _recorded(app: Application, deadline: CaseDeadline | None) -> dict:
         "deadline": deadline.due_on.isoformat() if deadline and deadline.due_on else None,
         "first_card": app.first_card,
         "consent_stop_old_card": app.consent_stop_old_card,
+        "purpose": app.purpose,
+        "old_card_number": app.old_card_number_masked or None,
+        "fee": fees.yuan_text(app.fee_cents) if app.fee_cents is not None else None,
+        "fee_receipt_number": app.fee_receipt_number,
     }
 
 
@@ -321,7 +394,7 @@ def finish(
         card_stock.stock(session).release_blank_card(
             app.id, spoiled=bool(blank_card_spoiled), note=app.reason_zh
         )
-        card_jobs.cancel_open_jobs(session, app.id)
+        _cancel_card_jobs(session, app.id)
         app.status = (
             ApplicationStatus.REJECTED if outcome == "rejected" else ApplicationStatus.CANCELLED
         )
@@ -332,6 +405,20 @@ def finish(
     app.finished_at = now
     log.info("application %s finished: %s", app.number, app.status)
     return {"status": app.status, "reason": reason}
+
+
+def _cancel_card_jobs(session, application_id: int) -> int:
+    """Cancel the open jobs making this application's card (``card_jobs.cancel_open_jobs``),
+    but not an exchange's job blocking the old card: that card is stopped whatever becomes of
+    the new one, and must be locked on its chip all the same."""
+    jobs = session.scalars(select(CardJob).where(
+        CardJob.application_id == application_id, CardJob.kind != "block",
+        CardJob.state.in_([JobState.QUEUED, JobState.CLAIMED]))).all()
+    now = _now()
+    for job in jobs:
+        job.state = JobState.CANCELLED
+        job.finished_at = now
+    return len(jobs)
 
 
 def _handover_record(form: dict, ctx: ServiceContext) -> dict:

@@ -22,6 +22,7 @@ from app.procedures.application.operations.common import (
     log,
 )
 from app.procedures.application.models import Application
+from app.procedures.application.replacement import cancel_lost_card
 from app.procedures.application.states import ApplicationStatus
 from hardware.errors import ProfileError
 
@@ -48,7 +49,9 @@ def card_allocate(
     reserve_blank_card: bool = True,
     bank_card_number: str | None = None,
 ) -> dict:
-    """比对成功的，获取卡号，生成完整制卡数据 (and at a window: reserve a blank card)."""
+    """比对成功的，获取卡号，生成完整制卡数据 (and at a window: reserve a blank card). The new
+    card carries the applicant's social security number (= ID number) and a new random card
+    number; for a replacement 补卡 the formally lost old card becomes 挂失后注销 now."""
     session = ctx.session
     app = _application(ctx, application_id, for_update=True)
     _open(app)
@@ -93,6 +96,7 @@ def card_allocate(
             raise ServiceError.of(rules.LiveCardExists()) from None
         session.expire(app, ["cards"])
         log.info("card %s allocated to %s", card.card_number_masked, app.id_number_masked)
+        cancel_lost_card(session, app, _now())
     result = {"card_id": card.id, "card_number": card.card_number_masked, "bank_card_number": None}
     if reserve_blank_card:
         result.update(reserve_blank_card_op(ctx, application_id, bank_card_number))

@@ -57,6 +57,7 @@ CARD_SERVICE = ("centre_clerk", "window_clerk", "outlet_clerk", "manager")
 COUNTER = ("centre_clerk", "window_clerk")   # in person with the ID card
 HOTLINE = ("centre_clerk", "manager")         # the voice service line's operators
 BANK = ("window_clerk",)                      # the partner bank's window
+REPLACING = ("window_clerk", "outlet_clerk")  # 补卡/换卡 are applications at a window or outlet
 MOVES = ("centre_clerk",)                     # the new region's centre
 
 
@@ -138,7 +139,36 @@ def card_print(card_id):
 
 def _may() -> dict:
     return {name: current_user.in_group(*grp, "administrator") for name, grp in
-            (("counter", COUNTER), ("hotline", HOTLINE), ("bank", BANK), ("moves", MOVES))}
+            (("counter", COUNTER), ("hotline", HOTLINE), ("bank", BANK), ("moves", MOVES),
+             ("replace", REPLACING))}
+
+
+# -- replacement and exchange 补卡、换卡 (applications of the window and outlet procedures) -----------
+
+@bp.post("/lifecycle/cards/<card_id>/replace")
+@groups(*REPLACING)
+def replace(card_id):
+    """办理补卡 (a formally lost card) or 换卡 (a damaged card handed in) at this window or
+    outlet: its application form opens filled in from the card; the fee is paid there."""
+    from app.procedures.application.replacement import start_replacement
+    from app.web.distribution import to_task
+    session = db_session()
+    card = card_or_404(card_id)
+    purpose = request.form.get("purpose")
+    point = session.scalars(select(ServicePoint).where(ServicePoint.code == current_user.office)).first()
+    process = {"window": "instant_issuance", "outlet": "outlet_application"}.get(point.kind if point else "")
+    if purpose not in ("replacement", "exchange") or process is None:
+        flash(T("只有制发卡窗口和代办网点可以受理补卡、换卡。", "Only windows and outlets take replacements and exchanges.").text())
+        return redirect(url_for("lifecycle.card", card_id=card.id))
+    try:
+        instance_id = start_replacement(session, process=process, service_point=point.code, purpose=purpose,
+                                        old_card_id=card.id, actor=actor_of(current_user))
+    except BilingualError as e:
+        session.rollback()
+        flash(_message(e))
+        return redirect(url_for("lifecycle.card", card_id=card.id))
+    from app.engine.models import ProcessInstance
+    return to_task(session, session.get(ProcessInstance, instance_id))
 
 
 # -- the voice service line 电话临时挂失 --------------------------------------------------------------

@@ -179,3 +179,30 @@ def test_bad_ids_are_a_page_in_words(app, path):
 def test_signed_out_is_sent_to_sign_in(app, card):
     r = app.test_client().get(f"/lifecycle/cards/{card}")
     assert r.status_code in (302, 401)
+
+
+def test_a_window_opens_the_replacement_of_a_lost_card_from_its_page(app, card):
+    with factory(app)() as s, s.begin():
+        s.get(Card, card).status = CardStatus.LOST
+    web = browser(app, "window")
+    html = web.get(f"/lifecycle/cards/{card}").get_data(as_text=True)
+    assert "办理补卡" in html and "办理换卡" not in html
+    r = web.post(f"/lifecycle/cards/{card}/replace", {"purpose": "replacement"}, page=f"/lifecycle/cards/{card}")
+    assert r.status_code == 302 and "/tasks/" in r.headers["Location"]
+    with factory(app)() as s:
+        case = s.scalars(select(ProcessInstance).where(ProcessInstance.process_key == "instant_issuance")).one()
+        assert case.office == "ICBC-SS"
+    # a card not lost cannot be replaced: the reason, nothing opened
+    with factory(app)() as s, s.begin():
+        other = Card(card_number="X00000019", ssn=citizen_id("35058119800101003"), name="陈志强", sex="1",
+                     birth_date=date(1980, 1, 1), region_code="330200", status=CardStatus.ACTIVE)
+        s.add(other)
+        s.flush()
+        other_id = other.id
+    r = web.post(f"/lifecycle/cards/{other_id}/replace", {"purpose": "replacement"},
+                 page=f"/lifecycle/cards/{other_id}")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/lifecycle/cards/{other_id}")
+    assert "未正式挂失" in web.get(f"/lifecycle/cards/{other_id}").get_data(as_text=True)
+    with factory(app)() as s:
+        assert s.scalar(select(func.count()).select_from(ProcessInstance).where(
+            ProcessInstance.process_key == "instant_issuance")) == 1

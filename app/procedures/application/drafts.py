@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 REASON = "未提交的受理草稿已作废"
 ACTOR = Actor.system("drafts")
 PROCESSES = ("instant_issuance", "outlet_application")
+#: cases the platform opened for a holder who was told to come (a replacement after a formal
+#: loss, opened by the lifecycle family's job): they wait for the holder, they are no draft
+OPENED_FOR_A_HOLDER = ("lifecycle",)
 BATCH = 100
 
 
@@ -53,7 +56,8 @@ def _is_draft():
     completed = exists().where(HumanTask.instance_id == ProcessInstance.id, HumanTask.state == DONE)
     recorded = exists().where(Application.instance_id == ProcessInstance.id)
     return (ProcessInstance.process_key.in_(PROCESSES)
-            & ProcessInstance.status.in_(ACTIVE_STATUSES) & ~completed & ~recorded)
+            & ProcessInstance.status.in_(ACTIVE_STATUSES) & ~completed & ~recorded
+            & ProcessInstance.started_by.notin_(OPENED_FOR_A_HOLDER))
 
 
 def stale_drafts(session: Session, now: datetime | None = None,

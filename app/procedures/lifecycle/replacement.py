@@ -31,11 +31,11 @@ def open_replacement(ctx: JobContext) -> dict:
         loss = s.get(LossReport, loss_id)
         if loss is None or loss.replacement_instance_id or loss.state != LossState.FORMAL:
             return {"started": False}
-        actor = Actor(username=loss.formal_by or loss.reported_by, office=loss.office)
         process = losses.REPLACE_PROCESS[loss.replace_via]
+        # opened by the platform for the holder (never withdrawn as an unsubmitted draft)
         instance_id = start_replacement(s, process=process, service_point=loss.replace_at,
                                         purpose="replacement", old_card_id=loss.card_id,
-                                        actor=actor)
+                                        actor=SYSTEM)
     with ctx.session_factory() as s, s.begin():
         s.get(LossReport, loss_id).replacement_instance_id = instance_id
     return {"started": True, "instance_id": instance_id}

@@ -41,6 +41,11 @@ def test_a_formal_loss_ends_with_the_new_card(db):
         assert loss.state == LossState.FORMAL and loss.replacement_instance_id
         assert medical_insurance(s).account(ssn).frozen
         iid = loss.replacement_instance_id
+        # it waits for the holder: never withdrawn as an unsubmitted draft
+        from datetime import timedelta
+
+        from app.procedures.application.drafts import stale_drafts
+        assert iid not in stale_drafts(s, now=NOW + timedelta(days=3))
     c = started(db, OUTLET_P, iid)
     try:
         assert c.task_data("accept_application")["purpose"] == "replacement"

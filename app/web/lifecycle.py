@@ -361,7 +361,8 @@ def bank(card_id):
     point = session.scalars(select(ServicePoint).where(ServicePoint.code == current_user.office)).first()
     try:
         banks.activate_debit(session, card, actor_of(current_user), shown_id_number=data["shown_id_number"],
-                             form_copy_seen=data["form_copy_seen"], branch=point.name if point else None)
+                             form_copy_seen=data["form_copy_seen"], branch=point.name if point else None,
+                             at_bank=(point.bank or "") if point else "")
         session.commit()
     except BilingualError as e:
         session.rollback()

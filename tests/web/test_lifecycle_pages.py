@@ -134,8 +134,11 @@ def test_pin_jobs_go_to_the_desks_station(app, card):
 
 
 def test_the_bank_window_activates_the_debit_function(app, card):
-    web = browser(app, "window")
     ssn = get_card(app, card).ssn
+    other_bank = browser(app, "window_abc")  # the card's account is at ICBC, not ABC
+    r = other_bank.post(f"/lifecycle/cards/{card}/bank", {"shown_id_number": ssn, "id_seen": "y", "form_copy_seen": "y"})
+    assert r.status_code == 422 and "该卡的金融账户在中国工商银行" in r.get_data(as_text=True)
+    web = browser(app, "window")
     r = web.post(f"/lifecycle/cards/{card}/bank", {"shown_id_number": ssn, "id_seen": "y"})
     assert r.status_code == 422 and "确认表" in r.get_data(as_text=True)
     r = web.post(f"/lifecycle/cards/{card}/bank", {"shown_id_number": ssn, "id_seen": "y", "form_copy_seen": "y"})

@@ -20,11 +20,23 @@ def activation(session: Session, card: Card) -> Activation | None:
     return partner_bank(session).activation(card.bank_card_number) if card.bank_card_number else None
 
 
+def bank_of(name: str | None) -> str:
+    """The bank of a bank or branch name: 中国工商银行石狮支行 -> 中国工商银行."""
+    name = (name or "").strip()
+    return name[:name.index("银行") + 2] if "银行" in name else name
+
+
 def activate_debit(session: Session, card: Card, actor: Actor, *, shown_id_number: str,
-                   form_copy_seen: bool, branch: str | None = None) -> Activation:
-    """激活借记功能 at the card's bank. Refused for a card not in use, a card without a bank
-    account, without the confirmation-form copy, or already activated (saying when)."""
+                   form_copy_seen: bool, branch: str | None = None,
+                   at_bank: str | None = None) -> Activation:
+    """激活借记功能 at the card's bank (``at_bank``: the bank of the window doing it). Refused
+    for another bank's window, a card not in use, a card without a bank account, without the
+    confirmation-form copy, or already activated (saying when)."""
     same_person(card, shown_id_number)
+    if at_bank is not None and bank_of(at_bank) != bank_of(card.bank):
+        raise CardRefused(f"该卡的金融账户在{bank_of(card.bank) or '其他银行'}，请持卡人到该银行办理激活",
+                          f"The card's account is at {bank_of(card.bank) or 'another bank'}: the holder "
+                          "activates it there", code="other_bank")
     if card.status not in IN_USE:
         raise not_in_use(card, T("激活金融功能", "activate the debit function"))
     if not card.bank_card_number:

@@ -118,7 +118,10 @@ def seed(session: Session) -> list[int]:
         if len(held) < 5:
             return []
         clerk, window = actor_of(users["centre"]), actor_of(users["window"])
-        card_ids = [c.id for c in held[:5]]
+        # the ICBC window activates an ICBC account (a card of the bank the holder chose)
+        icbc = [c.id for c in held if "工商银行" in (c.bank or "")][:1]
+        card_ids = [c.id for c in held if c.id not in icbc][:4]
+        card_ids.insert(1, icbc[0] if icbc else held[4].id)
     started = []
     with factory() as s, s.begin():  # a PIN changed at the self-service terminal
         _station_done(s, pin.queue_pin_change(s, s.get(Card, card_ids[0]), clerk))

@@ -74,7 +74,8 @@ def main() -> int:
     print(f"  http://127.0.0.1:{port}/   (演示账号 demo accounts, password {DEMO_PASSWORD})")
     for username, name, groups, org, _office in DEMO_USERS:
         print(f"    {username:10s} {name}  [{', '.join(groups)}]  {org}")
-    print("  card station: window-1 on reader 'Virtual PCD 00 00' (virtual blank cards)\n", flush=True)
+    print("  card station: window-1 on reader 'Virtual PCD 00 00' (virtual cards: the blank card of an "
+          "issue job, the holder's card of a PIN, block or region job)\n", flush=True)
 
     from waitress import serve
     serve(app, host=os.environ.get("SSCARD_HOST", "127.0.0.1"), port=port, threads=8)

@@ -413,6 +413,16 @@ def create_blank(path: str, bank_card_number: str = "6217001234567890123", key: 
     CardState.blank(bank_card_number, key).save(path)
 
 
+def create_issued(path: str, card_data: dict, bank_card_number: str, key: bytes = DEMO_KEY) -> None:
+    """Write the state file of a card already issued to the holder of ``card_data`` (the
+    profile fields, ``profile.encode_card``; ProfileError if they do not fit): EF05/EF06
+    written, never moved (no EF0D), the issued PIN with all its tries, not blocked."""
+    state = CardState.blank(bank_card_number, key)
+    for ef, records in profile.encode_card(card_data).items():
+        state.records[f"EF{ef & 0xFF:02X}"] = {f"{f.tag:02X}": rec.hex().upper() for f, rec in records}
+    state.save(path)
+
+
 if __name__ == "__main__":  # pragma: no cover - convenience; the CLI is ``python -m hardware``
     logging.basicConfig(level=logging.INFO)
     sys.exit(serve(sys.argv[1]))

@@ -92,7 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         default=None,
         help="demo/test aid: before each issue job put the virtual blank card "
-        "DIR/<expected bank card number>.json in the (virtual) --reader",
+        "DIR/<expected bank card number>.json in the (virtual) --reader; before a job on a "
+        "card in use (change_pin, reset_pin, block, rewrite_region) the holder's virtual card "
+        "of DIR (made as an issued card from the job's complete card data the first time)",
     )
     parser.add_argument(
         "--pin-pad",
@@ -159,7 +161,7 @@ def main(args: argparse.Namespace) -> int:
             args.reader or "(first)",
             spool.root,
             pin_pad_name(args),
-            f", virtual blank cards {cards.directory}" if cards else "",
+            f", virtual cards {cards.directory}" if cards else "",
         )
         return station.run(once=args.once)
     except UnauthorizedError as e:

@@ -88,7 +88,7 @@ class Station:
         self.poll = poll  # seconds between claims when there is no job
         self.platform_wait = platform_wait  # give up after this long unreachable (0: never)
         self.backoff = backoff
-        self.cards = cards  # --virtual-cards: puts the job's blank card in the reader
+        self.cards = cards  # --virtual-cards: puts the job's (blank or holder's) card in the reader
         self.pin_pad = pin_pad
 
     # -- main loop --
@@ -246,6 +246,12 @@ class Station:
         }
 
     # -- the card in the reader --
+    def _feed_holder(self, job: dict) -> None:
+        """--virtual-cards (demo): the feeder puts the holder's virtual card in the reader for
+        a job on a card in use (``hardware.feeder``); without it, whatever card is there."""
+        if self.cards is not None:
+            self.cards.insert_holder(job)
+
     def _with_card(self, job_id: str, work):
         """Run ``work(conn)`` on the card; if it is pulled (or the reader/pcscd goes away) wait
         for it to come back until the deadline, then let the last error be the result."""
@@ -356,6 +362,7 @@ class Station:
         """校验: the card holds exactly the job's card data."""
         data = _required(job, "card", dict)
         profile.encode_card(data)
+        self._feed_holder(job)
 
         def work(conn) -> Outcome:
             self._progress(job["id"], "verifying", "校验卡片数据（verifying the card）")
@@ -377,6 +384,8 @@ class Station:
 
     def _block(self, job: dict) -> Outcome:
         """应用锁定 (lost/replaced card). Idempotent: an already blocked card is fine."""
+        _job_holder(job)
+        self._feed_holder(job)
 
         def work(conn) -> Outcome:
             card = self._holder_card(conn, job)
@@ -394,6 +403,8 @@ class Station:
     def _reset_pin(self, job: dict) -> Outcome:
         """密码重置 to ``new_pin`` or the issued PIN (the holder changes it at a PIN pad)."""
         new_pin = str(job.get("new_pin") or profile.ISSUED_PIN)
+        _job_holder(job)
+        self._feed_holder(job)
 
         def work(conn) -> Outcome:
             card = self._holder_card(conn, job)
@@ -416,6 +427,7 @@ class Station:
         _job_holder(job)
         if self.pin_pad is None:
             raise NoPinPadError()
+        self._feed_holder(job)
         journal = Journal.open(self.spool.path(job_id, "journal.json"), job_id)
         pins: list[tuple[str, str]] = []  # asked once per run, kept in memory only
 
@@ -470,6 +482,7 @@ class Station:
         except errors.ProfileError as e:
             raise BadJobError(f"参保地信息格式错误：{e.zh}", f"malformed region: {e.en}",
                               fields=e.errors) from None
+        self._feed_holder(job)
         journal = RegionJournal.open(self.spool.path(job_id, "journal.json"), job_id)
 
         def work(conn) -> Outcome:

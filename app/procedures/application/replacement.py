@@ -179,7 +179,7 @@ def queue_block_job(session: Session, app: Application, card: Card) -> CardJob:
         return job
     job = CardJob(instance_id=None, application_id=app.id, card_id=card.id, kind="block",
                   window=app.window, state=JobState.QUEUED,
-                  payload={"card": {"ssn": card.ssn, "card_number": card.card_number}})
+                  payload={"card": card.chip_data()})  # the station checks ssn + card_number
     session.add(job)
     session.flush()
     log.info("block job %s queued at %s for card %s (exchange %s)", job.id, app.window,

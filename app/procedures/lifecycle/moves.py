@@ -77,7 +77,7 @@ def submit_rewrite(session: Session, move: RegionMove, instance_id: int | None) 
     if move.state != MoveState.WRITING:
         raise CardRefused("该迁移已结束", "This move has ended", code="move_closed")
     card = session.get(Card, move.card_id)
-    payload = {"card": {"ssn": card.ssn, "card_number": card.card_number},
+    payload = {"card": card.chip_data(),  # the station checks ssn and card_number
                "region": {"region_code": move.to_region, "moved_on": move.moved_on.isoformat()}}
     job = session.get(CardJob, move.card_job_id) if move.card_job_id else None
     if job is not None and job.state == JobState.FAILED:

@@ -46,8 +46,10 @@ def _queue(session: Session, card: Card, kind: str, actor: Actor) -> CardJob:
         label = KIND_LABELS[kind]
         raise CardRefused(f"该卡已有一项“{label.zh}”作业在等待工作站处理", f"A “{label.en}” job for "
                           "this card is already waiting for the card station", code="job_open")
+    # the complete chip data, as an issue job carries it (no PIN: the holder types it at the
+    # station's PIN pad); the station checks ``ssn`` and ``card_number``
     job = CardJob(card_id=card.id, application_id=None, instance_id=None, kind=kind,
-                  window=actor.office, payload={"card": {"ssn": card.ssn, "card_number": card.card_number}})
+                  window=actor.office, payload={"card": card.chip_data()})
     session.add(job)
     session.flush()
     return job

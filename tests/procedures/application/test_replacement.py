@@ -224,7 +224,9 @@ def test_exchange_at_a_window_stops_the_old_card_and_queues_its_block(any_case):
                         .execution_options(populate_existing=True)).one()
     assert (block.instance_id, block.card_id, block.application_id, block.window, block.state) == (
         None, old.id, app.id, "ICBC-SS", JobState.QUEUED)
-    assert block.payload == {"card": {"ssn": ssn("li_minghui"), "card_number": LI_CARD}}
+    assert list(block.payload) == ["card"]
+    assert (block.payload["card"]["ssn"], block.payload["card"]["card_number"]) == (ssn("li_minghui"), LI_CARD)
+    assert block.payload["card"] == old.chip_data()  # the complete chip data, as an issue job's
     assert c.data()["old_card_stop"]["block_job_id"] == block.id
     # the new card: same social security number, a new card number, being made
     [new] = c.cards()

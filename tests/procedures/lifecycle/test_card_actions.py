@@ -32,7 +32,10 @@ def test_a_pin_change_is_recorded_when_the_station_reports_it(life):
     queue(life, pin.queue_pin_change, card_id)
     with life.Session() as s:
         job = s.scalars(select(CardJob)).one()
-        assert job.payload == {"card": {"ssn": life.get(card_id).ssn, "card_number": life.get(card_id).card_number}}
+        card = life.get(card_id)
+        assert list(job.payload) == ["card"]
+        assert (job.payload["card"]["ssn"], job.payload["card"]["card_number"]) == (card.ssn, card.card_number)
+        assert job.payload["card"] == card.chip_data()  # the complete chip data, as an issue job's
         assert "pin" not in str(job.payload).lower()  # the PINs stay at the terminal
     life.station(ok=True)
     assert [k for k, _ in history(life, card_id)] == ["pin_changed"]

@@ -41,6 +41,7 @@ def test_the_chip_is_rewritten_and_verified_then_the_archive(life):
         job = s.scalars(select(CardJob)).one()
         assert job.kind == "rewrite_region" and job.application_id is None
         assert job.payload["region"] == {"region_code": "330282", "moved_on": "2026-08-03"}
+        assert job.payload["card"] == s.get(Card, card_id).chip_data()  # complete chip data
     m, card, kinds = state(life)
     assert m.state == MoveState.WRITING and card.insured_region is None  # nothing before the chip
     life.station(ok=True)

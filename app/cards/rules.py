@@ -64,6 +64,13 @@ def live_card_of(session: Session, ssn: str, for_update: bool = False) -> Card |
     return session.scalars(query).first()
 
 
+def random_card_identifier(region_code: str = REGION_CODE) -> str:
+    """卡识别码 without asking the database (bulk: the unique index refuses the rare clash of
+    8 random bytes); ``region_code`` other than 6 digits gives the platform's region."""
+    region = region_code if region_code and region_code.isdigit() and len(region_code) == 6 else REGION_CODE
+    return profile.make_card_identifier(region, secrets.token_bytes(8)).hex().upper()
+
+
 def new_card_identifier(session: Session, region_code: str = REGION_CODE) -> str:
     """卡识别码 as upper-case hex: region BCD + D156000005 + 8 random bytes, unique."""
     for _ in range(10):

@@ -53,6 +53,7 @@ def _closed_round(factory) -> None:
 
     from stdnum.cn import ric
 
+    from app.cards.rules import CARD_TYPE, INIT_ORG, SPEC_VERSION, new_card_identifier
     from app.cards.states import CardStatus
     from app.common.clock import china_today
     from app.procedures.batch.generate.people import _name
@@ -77,7 +78,11 @@ def _closed_round(factory) -> None:
             ssn = body + ric.calc_check_digit(body + "0")
             name = _name(rng, "男" if sex == "1" else "女")
             card = Card(card_number=new_card_number(), ssn=ssn, name=name, sex=sex, birth_date=born,
-                        region_code="350581", status=CardStatus.NOT_ACTIVATED, bank="中国工商银行")
+                        region_code="350581", status=CardStatus.NOT_ACTIVATED, bank="中国工商银行",
+                        ethnicity="01", birthplace="350581", card_type=CARD_TYPE,
+                        spec_version=SPEC_VERSION, init_org=INIT_ORG,
+                        card_identifier=new_card_identifier(s, "350581"),
+                        issue_date=date(2025, 6, 1), expiry_date=date(2035, 6, 1))
             s.add(card)
             s.flush()
             person = Person(batch_id=batch.id, id_number=ssn, name=name, sex=sex, region="350581",

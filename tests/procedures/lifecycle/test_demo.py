@@ -44,3 +44,11 @@ def test_demo_cards_in_every_state(app):
         replacement = s.scalars(select(LossReport).where(LossReport.state == "formal")).one().replacement_instance_id
         case = s.get(ProcessInstance, replacement)
         assert case.process_key == "instant_issuance" and case.office == "ICBC-SS"
+        # every card in a holder's hand carries complete chip data: the demo station can put
+        # the holder's own virtual card in the reader for a PIN change or a move
+        from hardware import profile
+        held = s.scalars(select(Card).where(Card.status.in_(["active", "not_activated"]),
+                                            Card.card_number.is_not(None))).all()
+        assert len(held) > 100
+        for card in held:
+            profile.encode_card(card.chip_data())

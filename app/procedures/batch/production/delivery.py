@@ -15,7 +15,8 @@ from app.adapters.manufacturer import (
     read_production,
 )
 from app.cards.models import Card
-from app.cards.rules import VALID_YEARS, add_years
+from app.cards.rules import (CARD_TYPE, INIT_ORG, SPEC_VERSION, VALID_YEARS, add_years,
+                             random_card_identifier)
 from app.cards.states import LIVE_CARD_STATES, CardStatus
 from app.common.clock import utcnow
 from app.common.masking import mask_card_number, mask_id
@@ -194,10 +195,13 @@ def _taken(session: Session, column, values: list) -> set:
 
 
 def _card_row(line: DeliveryLine, person, banks: dict[str, str]) -> dict:
+    region = person.region or person.employer_region or ""
+    # the card issuer's data on the chip (EF05), as the manufacturer personalised it
     return {"card_number": line.card_number, "ssn": line.id_number, "name": person.name,
             "sex": person.sex, "ethnicity": person.ethnicity, "birth_date": person.birth_date,
-            "birthplace": line.id_number[:6],
-            "region_code": person.region or person.employer_region or "",
+            "birthplace": line.id_number[:6], "card_identifier": random_card_identifier(region),
+            "card_type": CARD_TYPE, "spec_version": SPEC_VERSION, "init_org": INIT_ORG,
+            "region_code": region,
             "issue_date": line.made_on, "expiry_date": add_years(line.made_on, VALID_YEARS),
             "bank": banks.get(line.bank, line.bank), "bank_card_number": line.bank_account,
             # 制卡中 until the delivery is checked on arrival (到货验收)

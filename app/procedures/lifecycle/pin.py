@@ -17,6 +17,7 @@ from app.cards.models import Card, CardJob
 from app.cards.states import FINAL_JOB_STATES, CardStatus, JobState
 from app.common.i18n import T
 from app.common.masking import mask_card_number
+from app.engine import audit
 from app.engine.services import Actor
 from app.procedures.lifecycle import events
 from app.procedures.lifecycle.cards import IN_USE, CardRefused, not_in_use, same_person
@@ -52,6 +53,8 @@ def _queue(session: Session, card: Card, kind: str, actor: Actor) -> CardJob:
                   window=actor.office, payload={"card": card.chip_data()})
     session.add(job)
     session.flush()
+    audit.record(session, "family", actor, family="lifecycle", what=f"queue_{kind}", card_id=card.id,
+                 card_job=job.id)
     return job
 
 

@@ -37,6 +37,10 @@ def test_a_pin_change_is_recorded_when_the_station_reports_it(life):
         assert (job.payload["card"]["ssn"], job.payload["card"]["card_number"]) == (card.ssn, card.card_number)
         assert job.payload["card"] == card.chip_data()  # the complete chip data, as an issue job's
         assert "pin" not in str(job.payload).lower()  # the PINs stay at the terminal
+    with life.Session() as s:  # the clerk's action is on record
+        from app.engine.models import AuditEvent
+        details = [e.detail for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "family"))]
+        assert any(d.get("what") == "queue_change_pin" and d.get("card_id") == card_id for d in details)
     life.station(ok=True)
     assert [k for k, _ in history(life, card_id)] == ["pin_changed"]
 

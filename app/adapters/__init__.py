@@ -46,7 +46,10 @@ def _load(spec: str) -> Factory:
     module, _, attr = spec.partition(":")
     if not attr:
         raise ValueError(f"adapter factory must look like 'package.module:name', got {spec!r}")
-    return getattr(importlib.import_module(module), attr)
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:  # a typo in settings should say which setting
+        raise ValueError(f"adapter factory {spec!r} cannot be loaded: {exc}") from exc
 
 
 def configure(**factories: str | Factory | None) -> None:

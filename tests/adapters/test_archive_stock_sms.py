@@ -176,8 +176,10 @@ def test_factory_configure_and_env(session, monkeypatch):
         adapters.configure(police=lambda s: object())
         with pytest.raises(TypeError):
             adapters.police(session)
-        with pytest.raises(ValueError):
-            adapters.configure(bank="x:y")
+        with pytest.raises(ValueError, match="unknown adapter"):
+            adapters.configure(teleporter="x:y")
+        with pytest.raises(ValueError, match="cannot be loaded"):
+            adapters.configure(bank="no_such_module_here:Bank")
         with pytest.raises(ValueError):
             adapters.configure(sms="no_colon")
     finally:

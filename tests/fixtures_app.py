@@ -1,21 +1,36 @@
 """Flask app fixtures: a fresh SQLite database per test with the schema from the migrations."""
+from pathlib import Path
+
 import pytest
 
 from app import create_app
 from app.cli import DEMO_PASSWORD, seed_demo_users
+from tests.db_templates import sqlite_copy
 
 
-@pytest.fixture
-def app(tmp_path):
-    url = f"sqlite:///{tmp_path / 'test.db'}"
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path),
-                      "SCHEDULER_IN_PROCESS": False, "TESTING": True})
+def _config(url: str, folder) -> dict:
+    return {"DATABASE_URL": url, "SECRET_KEY": "test", "INSTANCE_PATH": str(folder),
+            "SCHEDULER_IN_PROCESS": False, "TESTING": True}
+
+
+def _build(url: str) -> None:
+    """The schema from the migrations and the demo accounts (tests.db_templates copies it)."""
     from app.migrate import upgrade
     upgrade(url)
+    app = create_app(_config(url, Path(url.removeprefix("sqlite:///")).parent))
     with app.app_context():
         session = app.extensions["sscard"].session
         seed_demo_users(session)
         session.commit()
+        session.remove()
+    app.extensions["sscard"].engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path):
+    """A fresh SQLite database of its own per test: the migrated schema and the demo accounts."""
+    url = sqlite_copy("app", tmp_path / "test.db", _build)
+    app = create_app(_config(url, tmp_path))
     yield app
     app.extensions["sscard"].engine.dispose()
 

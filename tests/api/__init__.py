@@ -31,19 +31,37 @@ from app.common.clock import CHINA_TZ
 from app.sla.calendar import WorkingDayCalendar, package_years
 from app.sla.overrides import DbOverrides
 from forms.validators import today
+from tests.db_templates import sqlite_copy
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 STATION_TOKEN = "station-token-for-tests"
 
 
 def build_app(tmp_path: Path, **overrides):
+    """The platform on a database of its own: migrated, the demo accounts and data, the future
+    years entered, processes/ deployed. On SQLite (the default) a copy of one built per run
+    (tests.db_templates); a DATABASE_URL given is populated here."""
+    config = {"SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path), "SCHEDULER_IN_PROCESS": False,
+              "TESTING": True, "STATION_TOKEN": STATION_TOKEN}
+    if "DATABASE_URL" in overrides:
+        flask_app = create_app({**config, **overrides})
+        _populate(flask_app)
+        return flask_app
+    url = sqlite_copy("platform", tmp_path / "platform.db", _build_platform)
+    return create_app({**config, "DATABASE_URL": url, **overrides})
+
+
+def _build_platform(url: str) -> None:
+    folder = Path(url.removeprefix("sqlite:///")).parent
+    flask_app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "INSTANCE_PATH": str(folder),
+                            "SCHEDULER_IN_PROCESS": False, "TESTING": True})
+    _populate(flask_app)
+    flask_app.extensions["sscard"].engine.dispose()
+
+
+def _populate(flask_app) -> None:
     from app.migrate import upgrade
-    url = f"sqlite:///{tmp_path / 'platform.db'}"
-    config = {"DATABASE_URL": url, "SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path),
-              "SCHEDULER_IN_PROCESS": False, "TESTING": True, "STATION_TOKEN": STATION_TOKEN}
-    config.update(overrides)
-    flask_app = create_app(config)
-    upgrade(url)
+    upgrade(flask_app.config["DATABASE_URL"])
     with flask_app.app_context():
         session = flask_app.extensions["sscard"].session()
         seed_demo_users(session)
@@ -53,7 +71,7 @@ def build_app(tmp_path: Path, **overrides):
         session.commit()
         deploy_directory(session, PROCESSES, Actor.system("test"))
         session.commit()
-    return flask_app
+        session.close()
 
 
 def enter_future_years(session) -> list[int]:

@@ -33,6 +33,7 @@ from app.procedures.lifecycle.models import LossReport
 from app.procedures.lifecycle.moves import region_names
 from app.procedures.lifecycle.states import LossState
 from forms.base import to_formdata, validate_data
+from forms.fields import make_choices
 from forms.lifecycle.counter import (
     BankForm,
     CardSearchForm,
@@ -212,7 +213,7 @@ def hotline():
 
 def _replacement_choices(session) -> list:
     points = losses.replacement_points(session, "instant") + losses.replacement_points(session, "outlet")
-    return [("", T("（请选择）", "(choose)"))] + [(p.code, p.name) for p in points]
+    return make_choices([(p.code, p.name) for p in points], T("（请选择）", "(choose)"))
 
 
 @bp.route("/lifecycle/cards/<card_id>/loss", methods=["GET", "POST"])
@@ -374,7 +375,7 @@ def bank(card_id):
 # -- moving between regions 跨区域迁移 ------------------------------------------------------------------
 
 def _region_choices(session) -> list:
-    return [("", T("（请选择）", "(choose)"))] + list(region_names(session).items())
+    return make_choices(region_names(session).items(), T("（请选择）", "(choose)"))
 
 
 @bp.route("/lifecycle/cards/<card_id>/move", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ from wtforms import IntegerField
 from wtforms.validators import Length, Optional, ValidationError
 
 from forms.base import TaskForm
-from forms.fields import CheckboxField, RadioField, TextAreaField
+from forms.fields import CheckboxField, RadioField, TextAreaField, make_choices
 from forms.i18n import T
 from forms.registry import register
 from forms.validators import Between, Required, Rule
@@ -41,8 +41,9 @@ class ProductionForm(TaskForm):
     decision = RadioField(
         T("本次操作", "Action"),
         [Required()],
-        choices=[("send", T("将已提交申领的单位送制卡厂制卡", "Send the employers that applied to production")),
-                 ("close", T("结束本批次（所有单位已办结）", "Close the batch (every employer is done)"))])
+        choices=make_choices([
+            ("send", T("将已提交申领的单位送制卡厂制卡", "Send the employers that applied to production")),
+            ("close", T("结束本批次（所有单位已办结）", "Close the batch (every employer is done)"))]))
 
 
 @register

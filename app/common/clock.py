@@ -24,6 +24,13 @@ def china_today() -> date:
     return china_now().date()
 
 
+def china_time(value: datetime) -> datetime:
+    """A stored time in China's time; a naive one (SQLite gives them back so) is taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(CHINA_TZ)
+
+
 def to_local_date(value: date | datetime | str) -> date:
     """The calendar date in Asia/Shanghai of a date, a datetime or an ISO-8601 string.
 

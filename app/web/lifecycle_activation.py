@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.common.clock import china_today
 from app.common.errors import BilingualError
 from app.common.i18n import T, get_locale
+from app.common.money import yuan
 from app.common.ids import parse_id
 from app.engine.jobs import BackgroundJob
 from app.extensions import db_session
@@ -65,7 +66,7 @@ def audit(session, what: str, **detail) -> None:
 @bp.context_processor
 def helpers():
     return {"batch_label": lambda c: BATCH_LABELS.get(c, UNKNOWN),
-            "job_state": lambda c: JOB_STATES.get(c, UNKNOWN), "yuan": activation.yuan}
+            "job_state": lambda c: JOB_STATES.get(c, UNKNOWN), "yuan": yuan}
 
 
 # -- the list 统一启用 ----------------------------------------------------------------------------

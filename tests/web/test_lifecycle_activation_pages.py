@@ -186,7 +186,7 @@ def test_a_batch_not_closed_is_refused(app, rounds):
 
 
 def test_a_failed_round_is_run_again_from_its_page(app, rounds, monkeypatch):
-    from app.procedures.lifecycle import activation
+    from app.procedures.lifecycle.activation import cards as activation_cards
     web = browser(app, "manager")
     page = f"/activation/batches/{rounds['closed']}"
     assert web.post(page, {"announced_on": china_today().isoformat()}).status_code == 302
@@ -194,7 +194,7 @@ def test_a_failed_round_is_run_again_from_its_page(app, rounds, monkeypatch):
     def down(session):
         raise RuntimeError("the medical-insurance system is down")
 
-    monkeypatch.setattr(activation, "medical_insurance", down)
+    monkeypatch.setattr(activation_cards, "medical_insurance", down)
     factory = app.extensions["sscard"].session_factory
     with factory() as s:
         job_id = s.scalar(select(ActivationRound.job_id))

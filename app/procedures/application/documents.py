@@ -18,6 +18,7 @@ from app.cards.models import ServicePoint
 from app.documents import Templates
 from app.common.clock import CHINA_TZ, china_today
 from app.common.i18n import T
+from app.common.money import yuan
 from app.engine import runtime
 from app.engine.errors import EngineError
 from app.engine.lengths import BadLength, Length
@@ -240,7 +241,7 @@ def fee_receipt(session, instance) -> dict | None:
             "purpose": label.zh if label is not None else "",
             "office": _office(session, app.service_point, app.service_point_name),
             "paid_on": _local_date(app.fee_paid_at) or _local_date(app.accepted_at),
-            "amount": fees.yuan_text(app.fee_cents), "amount_words": fees.yuan_capital(app.fee_cents),
+            "amount": yuan(app.fee_cents), "amount_words": fees.yuan_capital(app.fee_cents),
             "copies": FEE_RECEIPT_COPIES, "title": FEE_RECEIPT_TITLE}
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from app.common.clock import CHINA_TZ
+from app.common.money import yuan
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +32,16 @@ def fee_cents() -> int:
     if not raw:
         return DEFAULT_FEE_CENTS
     try:
-        yuan = Decimal(raw)
-        cents = yuan * 100
-        if not yuan.is_finite() or cents != cents.to_integral_value() or not 0 <= cents <= MAX_FEE_CENTS:
+        amount = Decimal(raw)
+        cents = amount * 100
+        if not amount.is_finite() or cents != cents.to_integral_value() or not 0 <= cents <= MAX_FEE_CENTS:
             raise InvalidOperation(raw)
     except (InvalidOperation, ValueError):
         log.warning("%s=%r is not an amount in yuan (0-1000, two decimals at most): using %s",
-                    FEE_ENV, raw, yuan_text(DEFAULT_FEE_CENTS))
+                    FEE_ENV, raw, yuan(DEFAULT_FEE_CENTS))
         return DEFAULT_FEE_CENTS
     return int(cents)
 
-
-def yuan_text(cents: int | None) -> str:
-    """2000 -> "20.00" (the amount in yuan, two decimals)."""
-    cents = int(cents or 0)
-    return f"{cents // 100}.{cents % 100:02d}"
 
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
@@ -72,10 +68,10 @@ def yuan_capital(cents: int | None) -> str:
     """The amount as a receipt writes it out 大写金额: 2000 -> "贰拾元整", 1250 -> "壹拾贰元伍角",
     5 -> "伍分", 0 -> "零元整"."""
     cents = int(cents or 0)
-    yuan, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
+    whole, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
     text = ""
-    if yuan:
-        sections, n = [], yuan
+    if whole:
+        sections, n = [], whole
         while n:
             sections.append(n % 10000)
             n //= 10000

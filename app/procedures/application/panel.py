@@ -14,6 +14,7 @@ from app.cards.states import CARD_LABELS, JobState
 from app.common.clock import CHINA_TZ, china_today, utcnow
 from app.common.i18n import T
 from app.common.masking import mask_bank_card, mask_card_number
+from app.common.money import yuan
 from app.engine import runtime
 from app.engine.models import ACTIVE_STATUSES, ENDED, NOT_STARTED, HumanTask
 from app.procedures.application.models import Application
@@ -25,7 +26,6 @@ from app.procedures.application.reasons import (
     stock_advice,
 )
 from app.procedures.application.search import CANCELLED, ISSUED, REFUSED, outcome_of
-from app.procedures.application.fees import yuan_text
 from app.procedures.application.states import (
     APPLICATION_LABELS,
     FINAL_APPLICATION_STATES,
@@ -94,7 +94,7 @@ def replacement_facts(session, app: Application) -> dict:
             "old_card": (mask_card_number(app.old_card_number) if app.old_card_number else None,
                          CARD_LABELS.get(old.status) if old is not None else None),
             "block": JOB_STATE_LABELS.get(block.state) if block is not None else None,
-            "fee": yuan_text(app.fee_cents) if app.fee_cents is not None else None,
+            "fee": yuan(app.fee_cents) if app.fee_cents is not None else None,
             "fee_receipt": bool(app.fee_receipt_number)}
 
 

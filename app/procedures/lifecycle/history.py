@@ -15,6 +15,7 @@ from app.cards.models import Card, CardJob
 from app.cards.states import JobState
 from app.common.i18n import T
 from app.common.masking import mask_card_number
+from app.common.money import yuan
 from app.procedures.lifecycle import bank as banks
 from app.procedures.lifecycle.cards import status_words
 from app.procedures.lifecycle.loss import chip_blocked, open_loss
@@ -58,15 +59,11 @@ class Story:
     losses: list[LossReport] = field(default_factory=list)
 
 
-def _yuan(cents) -> str:
-    return f"¥{(cents or 0) / 100:,.2f}"
-
-
 def _event_detail(e: CardEvent, names: dict) -> T | str:
     d = e.detail or {}
     if e.kind == EventKind.ACTIVATED:
-        return T(f"原医保个人账户余额 {_yuan(d.get('moved_cents'))} 转入本卡，原医疗保险卡作废",
-                 f"Medical account balance {_yuan(d.get('moved_cents'))} moved to the card; the old medical card is void")
+        return T(f"原医保个人账户余额 ¥{yuan(d.get('moved_cents'))} 转入本卡，原医疗保险卡作废",
+                 f"Medical account balance ¥{yuan(d.get('moved_cents'))} moved to the card; the old medical card is void")
     if e.kind in (EventKind.MOVED, EventKind.MOVE_FAILED):
         frm, to = names.get(d.get("from"), d.get("from") or ""), names.get(d.get("to"), d.get("to") or "")
         return f"{frm} → {to}" if frm else to

@@ -2,8 +2,6 @@
 the loss report or the move, and the last refusal or write failure (the reason)."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from app.cards.models import Card
 from app.engine.runtime import instance_data
 from app.procedures.lifecycle.cards import status_words

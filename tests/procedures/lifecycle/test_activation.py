@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from app.adapters.medical import MedicalAccountRow
 from app.cards.models import Card
 from app.cards.states import CardStatus
-from app.common.clock import china_today, utcnow
+from app.common.clock import china_time, china_today, utcnow
 from app.database import make_session_factory
 from app.engine import jobs
 from app.engine.db import make_engine
@@ -39,6 +39,8 @@ from app.procedures.distribution import custody
 from app.procedures.distribution.models import CardCustody
 from app.procedures.distribution.states import Custody, ReturnReason
 from app.procedures.lifecycle import activation
+from app.procedures.lifecycle.activation import cards as activation_cards
+from app.procedures.lifecycle.activation import job as activation_job
 from app.procedures.lifecycle.models import ActivationRound, CardActivation, CardEvent
 from app.procedures.lifecycle.states import EventKind, RoundState
 from app.wiring import load_all
@@ -249,7 +251,7 @@ def test_a_card_picked_up_while_the_job_runs_is_not_missed(factory, monkeypatch)
     r = small_round(factory)
     card = r["card"]
     round_id, job_id = start(factory, r["batch"], chunk=1)
-    real = activation._activate
+    real = activation_job._activate
     calls = []
 
     def pick_up_behind(session, rows, **kw):
@@ -258,7 +260,7 @@ def test_a_card_picked_up_while_the_job_runs_is_not_missed(factory, monkeypatch)
             custody.move(session, [card["丙"]], Custody.WITH_HOLDER, CLERK)
         return real(session, rows, **kw)
 
-    monkeypatch.setattr(activation, "_activate", pick_up_behind)
+    monkeypatch.setattr(activation_job, "_activate", pick_up_behind)
     job = run_job(factory, job_id)
     assert [c for chunk in calls for c in chunk] == [card[n] for n in "甲乙戊丙"]
     assert job.result["activated"] == 4 and job.result["waiting"] == 1
@@ -280,7 +282,7 @@ def test_activating_twice_is_refused_and_changes_nothing(factory):
     run_job(factory, job_id)
     with factory() as s:
         row = s.get(ActivationRound, round_id)
-        at = activation.local(row.created_at).strftime("%Y-%m-%d %H:%M")
+        at = china_time(row.created_at).strftime("%Y-%m-%d %H:%M")
         before = snapshot(s)
         with pytest.raises(activation.AlreadyActivated) as e:
             activation.start_round(s, r["batch"], china_today(), "manager2", OFFICE)
@@ -326,7 +328,7 @@ def test_a_batch_not_closed_or_a_bad_date_is_refused(factory):
 def test_a_failed_job_fails_the_round_and_runs_again_without_repeating(factory, monkeypatch):
     r = small_round(factory)
     round_id, job_id = start(factory, r["batch"], chunk=1)
-    real = activation.medical_insurance
+    real = activation_cards.medical_insurance
     calls = []
 
     class Broken:
@@ -339,14 +341,14 @@ def test_a_failed_job_fails_the_round_and_runs_again_without_repeating(factory, 
                 raise RuntimeError("the medical-insurance system is down")
             return self.inner.switch_to_cards(cards)
 
-    monkeypatch.setattr(activation, "medical_insurance", Broken)
+    monkeypatch.setattr(activation_cards, "medical_insurance", Broken)
     assert jobs.run_now(factory, job_id) == "failed"
     with factory() as s:
         row = s.get(ActivationRound, round_id)
         assert row.state == RoundState.FAILED
         assert activation.may_retry(row, s.get(jobs.BackgroundJob, job_id))
         assert s.scalar(select(func.count()).select_from(CardActivation)) == 1  # the first chunk stays
-    monkeypatch.setattr(activation, "medical_insurance", real)
+    monkeypatch.setattr(activation_cards, "medical_insurance", real)
     with factory() as s, s.begin():
         job = activation.retry_round(s, round_id, MANAGER)
         new_job = job.id
@@ -424,7 +426,7 @@ def test_10000_cards_on_sqlite_resume_after_the_process_dies_mid_chunk(factory, 
     with factory() as s, s.begin():
         built = build_round(s, SCALE)
     round_id, job_id = start(factory, built.batch_id)  # chunks of 1,000
-    real = activation.medical_insurance
+    real = activation_cards.medical_insurance
     calls = []
 
     class DiesInChunkFour:
@@ -438,7 +440,7 @@ def test_10000_cards_on_sqlite_resume_after_the_process_dies_mid_chunk(factory, 
                 raise Died()  # ...that never commits
             return moved
 
-    monkeypatch.setattr(activation, "medical_insurance", DiesInChunkFour)
+    monkeypatch.setattr(activation_cards, "medical_insurance", DiesInChunkFour)
     with pytest.raises(Died):
         jobs.run_now(factory, job_id)
     with factory() as s:
@@ -453,9 +455,9 @@ def test_10000_cards_on_sqlite_resume_after_the_process_dies_mid_chunk(factory, 
     assert jobs.run_now(factory, job_id) == "busy"  # the lease still holds
     time.sleep(1.2)  # the dead worker's lease runs out
     calls.clear()
-    monkeypatch.setattr(activation, "medical_insurance", real)
+    monkeypatch.setattr(activation_cards, "medical_insurance", real)
     counting = []
-    monkeypatch.setattr(activation, "medical_insurance",
+    monkeypatch.setattr(activation_cards, "medical_insurance",
                         lambda session: counting.append(1) or real(session))
     assert jobs.run_now(factory, job_id) == "done"
     job = job_row(factory, job_id)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.common.clock import CHINA_TZ
 from app.common.masking import mask_card_number
+from app.common.money import yuan
 from app.cards import stock as card_stock
 from app.cards.models import CardJob, ServicePoint
 from app.cards.states import CARD_BEING_MADE, CardStatus, JobState, ServicePointKind
@@ -274,7 +275,7 @@ def _recorded(app: Application, deadline: CaseDeadline | None) -> dict:
         "consent_stop_old_card": app.consent_stop_old_card,
         "purpose": app.purpose,
         "old_card_number": app.old_card_number_masked or None,
-        "fee": fees.yuan_text(app.fee_cents) if app.fee_cents is not None else None,
+        "fee": yuan(app.fee_cents) if app.fee_cents is not None else None,
         "fee_receipt_number": app.fee_receipt_number,
     }
 

@@ -23,5 +23,6 @@ from .cli import add_arguments, main  # noqa: F401
 from .errors import EXIT_CONFIG, EXIT_OK, EXIT_PLATFORM_GONE, EXIT_UNAUTHORIZED  # noqa: F401
 from .client import PlatformClient  # noqa: F401
 from .errors import *  # noqa: F401,F403
-from .runner import Outcome, Station  # noqa: F401
+from .job import Outcome  # noqa: F401
+from .runner import Station  # noqa: F401
 from .spool import Spool, write_json_atomic  # noqa: F401

@@ -26,13 +26,14 @@ def _template_folder() -> Path:
     return _folder
 
 
-def sqlite_copy(recipe: str, target: Path, build: Callable[[str], None]) -> str:
-    """Put at ``target`` a copy of the database ``build(url)`` makes (run the first time
-    ``recipe`` is asked for) and return the copy's URL. ``build`` must close its connections."""
+def sqlite_copy(recipe: str, target: Path, build: Callable[[str, Path], None]) -> str:
+    """Put at ``target`` a copy of the database ``build(url, folder)`` makes (run the first time
+    ``recipe`` is asked for; ``folder`` is its instance folder) and return the copy's URL.
+    ``build`` must close its connections."""
     template = _templates.get(recipe)
     if template is None:
         template = _template_folder() / f"{recipe}.db"
-        build(f"sqlite:///{template}")
+        build(f"sqlite:///{template}", template.parent)
         with closing(sqlite3.connect(template)) as db:  # WAL pages into the main file: one file to copy
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         _templates[recipe] = template

@@ -8,16 +8,17 @@ from app.cli import DEMO_PASSWORD, seed_demo_users
 from tests.db_templates import sqlite_copy
 
 
-def _config(url: str, folder) -> dict:
+def app_config(url: str | None, folder) -> dict:
+    """The test platform's settings: ``url`` its database, ``folder`` its instance folder."""
     return {"DATABASE_URL": url, "SECRET_KEY": "test", "INSTANCE_PATH": str(folder),
             "SCHEDULER_IN_PROCESS": False, "TESTING": True}
 
 
-def _build(url: str) -> None:
+def _build(url: str, folder: Path) -> None:
     """The schema from the migrations and the demo accounts (tests.db_templates copies it)."""
     from app.migrate import upgrade
     upgrade(url)
-    app = create_app(_config(url, Path(url.removeprefix("sqlite:///")).parent))
+    app = create_app(app_config(url, folder))
     with app.app_context():
         session = app.extensions["sscard"].session
         seed_demo_users(session)
@@ -30,7 +31,7 @@ def _build(url: str) -> None:
 def app(tmp_path):
     """A fresh SQLite database of its own per test: the migrated schema and the demo accounts."""
     url = sqlite_copy("app", tmp_path / "test.db", _build)
-    app = create_app(_config(url, tmp_path))
+    app = create_app(app_config(url, tmp_path))
     yield app
     app.extensions["sscard"].engine.dispose()
 

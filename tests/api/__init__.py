@@ -32,6 +32,7 @@ from app.sla.calendar import WorkingDayCalendar, package_years
 from app.sla.overrides import DbOverrides
 from forms.validators import today
 from tests.db_templates import sqlite_copy
+from tests.fixtures_app import app_config
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 STATION_TOKEN = "station-token-for-tests"
@@ -41,20 +42,16 @@ def build_app(tmp_path: Path, **overrides):
     """The platform on a database of its own: migrated, the demo accounts and data, the future
     years entered, processes/ deployed. On SQLite (the default) a copy of one built per run
     (tests.db_templates); a DATABASE_URL given is populated here."""
-    config = {"SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path), "SCHEDULER_IN_PROCESS": False,
-              "TESTING": True, "STATION_TOKEN": STATION_TOKEN}
     if "DATABASE_URL" in overrides:
-        flask_app = create_app({**config, **overrides})
+        flask_app = create_app({**app_config(None, tmp_path), "STATION_TOKEN": STATION_TOKEN, **overrides})
         _populate(flask_app)
         return flask_app
     url = sqlite_copy("platform", tmp_path / "platform.db", _build_platform)
-    return create_app({**config, "DATABASE_URL": url, **overrides})
+    return create_app({**app_config(url, tmp_path), "STATION_TOKEN": STATION_TOKEN, **overrides})
 
 
-def _build_platform(url: str) -> None:
-    folder = Path(url.removeprefix("sqlite:///")).parent
-    flask_app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "INSTANCE_PATH": str(folder),
-                            "SCHEDULER_IN_PROCESS": False, "TESTING": True})
+def _build_platform(url: str, folder: Path) -> None:
+    flask_app = create_app(app_config(url, folder))
     _populate(flask_app)
     flask_app.extensions["sscard"].engine.dispose()
 

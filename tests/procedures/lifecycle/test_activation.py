@@ -251,7 +251,7 @@ def test_a_card_picked_up_while_the_job_runs_is_not_missed(factory, monkeypatch)
     r = small_round(factory)
     card = r["card"]
     round_id, job_id = start(factory, r["batch"], chunk=1)
-    real = activation_job._activate
+    real = activation_job.switch_on
     calls = []
 
     def pick_up_behind(session, rows, **kw):
@@ -260,7 +260,7 @@ def test_a_card_picked_up_while_the_job_runs_is_not_missed(factory, monkeypatch)
             custody.move(session, [card["丙"]], Custody.WITH_HOLDER, CLERK)
         return real(session, rows, **kw)
 
-    monkeypatch.setattr(activation_job, "_activate", pick_up_behind)
+    monkeypatch.setattr(activation_job, "switch_on", pick_up_behind)
     job = run_job(factory, job_id)
     assert [c for chunk in calls for c in chunk] == [card[n] for n in "甲乙戊丙"]
     assert job.result["activated"] == 4 and job.result["waiting"] == 1

@@ -26,14 +26,13 @@ WAITING = (Custody.MADE, Custody.ACCEPTED, Custody.AT_CENTRE, Custody.RETURNED)
 #: custody events younger than this are looked at again by the next late round
 LATE_LAG = timedelta(minutes=5)
 
-_LEFT = [s.value for s in LEFT]
-_WAITING = [s.value for s in WAITING]
+LEFT_VALUES = [s.value for s in LEFT]
+WAITING_VALUES = [s.value for s in WAITING]
 
 
 @dataclass(frozen=True)
 class Activator:
     """The round on whose behalf cards are switched on (the history line names it)."""
-
 
     id: int
     batch_id: int
@@ -57,17 +56,17 @@ def lock(query, session: Session):
     return query  # SQLite: the transaction took the write lock at its start
 
 
-def _activate(session: Session, rows, *, round_id: int, batch_id: int, actor: str,
-              office: str | None, late: bool, now: datetime) -> tuple[int, int]:
+def switch_on(session: Session, rows, *, by: Activator, late: bool, now: datetime) -> tuple[int, int]:
     """Switch on ``rows`` — (card id, ID number, card number) of locked cards that are
-    NOT_ACTIVATED and have no activation — in a few statements; (cards, cents moved)."""
+    NOT_ACTIVATED and have no activation — for the round ``by``, in a few statements;
+    (cards, cents moved)."""
     if not rows:
         return 0, 0
     moved = medical_insurance(session).switch_to_cards({ssn: number for _, ssn, number in rows})
     cents = {card_id: int(moved.get(str(ssn).upper(), 0) or 0) for card_id, ssn, _ in rows}
     ids = [card_id for card_id, _, _ in rows]
     insert_ignoring(session, CardActivation.__table__,
-                    [{"card_id": c, "round_id": round_id, "activated_at": now,
+                    [{"card_id": c, "round_id": by.id, "activated_at": now,
                       "moved_cents": cents[c], "late": late} for c in ids], conflict=["card_id"])
     done = session.execute(
         update(Card).where(Card.id.in_(ids), Card.status == CardStatus.NOT_ACTIVATED)
@@ -78,8 +77,8 @@ def _activate(session: Session, rows, *, round_id: int, batch_id: int, actor: st
     session.execute(insert(CardEvent).from_select(
         ["card_id", "kind", "at", "by", "office", "detail"],
         select(CardActivation.card_id, literal(EventKind.ACTIVATED.value, String()),
-               literal(now, UtcDateTime()), literal(actor, String()), literal(office, String()),
-               _detail(session, round_id, batch_id))
+               literal(now, UtcDateTime()), literal(by.actor, String()), literal(by.office, String()),
+               _detail(session, by.id, by.batch_id))
         .where(CardActivation.card_id.in_(ids)).order_by(CardActivation.card_id)))
     return len(ids), sum(cents.values())
 
@@ -98,7 +97,7 @@ def candidates(batch_id: int):
     """The batch's cards that left the centre and are still locked, not yet activated."""
     return (select(Card.id, Card.ssn, Card.card_number)
             .join(CardCustody, CardCustody.card_id == Card.id)
-            .where(CardCustody.batch_id == batch_id, CardCustody.state.in_(_LEFT),
+            .where(CardCustody.batch_id == batch_id, CardCustody.state.in_(LEFT_VALUES),
                    Card.status == CardStatus.NOT_ACTIVATED, not_activated()))
 
 
@@ -111,5 +110,5 @@ def waiting_now(session: Session, batch_id: int) -> int:
     """The batch's cards not picked up yet, still locked (the old medical card goes on)."""
     return int(session.scalar(
         select(func.count()).select_from(CardCustody).join(Card, Card.id == CardCustody.card_id)
-        .where(CardCustody.batch_id == batch_id, CardCustody.state.in_(_WAITING),
+        .where(CardCustody.batch_id == batch_id, CardCustody.state.in_(WAITING_VALUES),
                Card.status == CardStatus.NOT_ACTIVATED)) or 0)

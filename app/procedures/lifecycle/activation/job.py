@@ -12,8 +12,8 @@ from app.common.clock import utcnow
 from app.engine.db import immediate_transactions
 from app.engine.jobs import JobContext, JobLost, handler
 from app.procedures.distribution.models import CardCustody
-from app.procedures.lifecycle.activation.cards import (CHUNK, Activator, _activate, candidates,
-                                                       lock, remaining, waiting_now)
+from app.procedures.lifecycle.activation.cards import (CHUNK, Activator, candidates, lock, remaining,
+                                                       switch_on, waiting_now)
 from app.procedures.lifecycle.activation.errors import RoundNotFound
 from app.procedures.lifecycle.activation.rounds import JOB_KIND
 from app.procedures.lifecycle.models import ActivationRound, CardActivation
@@ -63,8 +63,7 @@ def _run(ctx: JobContext, round_id: int) -> dict:
             rows = s.execute(lock(candidates(r.batch_id)
                                    .where(Card.id > after, CardCustody.card_id > after)
                                    .order_by(Card.id).limit(size), s)).all()
-            n, _cents = _activate(s, rows, round_id=r.id, batch_id=r.batch_id, actor=r.actor,
-                                  office=r.office, late=False, now=now)
+            n, _cents = switch_on(s, rows, by=r, late=False, now=now)
             if rows:
                 after, done = rows[-1][0], done + n
             elif passes == "first":  # cards picked up behind the job meanwhile: once more from 0

@@ -15,8 +15,8 @@ from app.common.clock import utcnow
 from app.engine.db import immediate_transactions
 from app.engine.scheduler import ROUND_HOOKS
 from app.procedures.distribution.models import CardCustody, CustodyEvent
-from app.procedures.lifecycle.activation.cards import (_LEFT, CHUNK, Activator, _activate,
-                                                       candidates, event_mark, lock, not_activated)
+from app.procedures.lifecycle.activation.cards import (CHUNK, LEFT_VALUES, Activator, candidates,
+                                                       event_mark, lock, not_activated, switch_on)
 from app.procedures.lifecycle.models import ActivationRound
 from app.procedures.lifecycle.states import RoundState
 
@@ -27,7 +27,7 @@ def _late_cards(batch_id: int, mark: int):
     """Cards of the batch moved out of the centre by a custody event after ``mark``, still
     locked and not activated."""
     moved_out = (select(CustodyEvent.card_id)
-                 .where(CustodyEvent.id > mark, CustodyEvent.to_state.in_(_LEFT)))
+                 .where(CustodyEvent.id > mark, CustodyEvent.to_state.in_(LEFT_VALUES)))
     return candidates(batch_id).where(Card.id.in_(moved_out))
 
 
@@ -65,8 +65,7 @@ def _late_for(session_factory, r: Activator, mark: int, new_mark: int) -> int:
     while True:
         with immediate_transactions(), session_factory() as s, s.begin():
             rows = s.execute(lock(_late_cards(r.batch_id, mark).order_by(Card.id).limit(CHUNK), s)).all()
-            n, _ = _activate(s, rows, round_id=r.id, batch_id=r.batch_id, actor=r.actor,
-                             office=r.office, late=True, now=utcnow())
+            n, _ = switch_on(s, rows, by=r, late=True, now=utcnow())
             activated += n
             if len(rows) < CHUNK and new_mark > mark:
                 s.execute(update(ActivationRound).where(ActivationRound.id == r.id,
@@ -91,18 +90,14 @@ def activate_if_due(session: Session, card_ids, *, now: datetime | None = None) 
                           ActivationRound.created_by, ActivationRound.office)
                    .join(CardCustody, CardCustody.card_id == Card.id)
                    .join(ActivationRound, ActivationRound.batch_id == CardCustody.batch_id)
-                   .where(Card.id.in_(ids), CardCustody.state.in_(_LEFT),
+                   .where(Card.id.in_(ids), CardCustody.state.in_(LEFT_VALUES),
                           Card.status == CardStatus.NOT_ACTIVATED, not_activated(),
                           ActivationRound.state == RoundState.DONE).order_by(Card.id), session))
-    rounds: dict[tuple, list] = {}
-    for card_id, ssn, number, round_id, batch_id, actor, office in session.execute(query):
-        rounds.setdefault((round_id, batch_id, actor, office), []).append((card_id, ssn, number))
+    rounds: dict[Activator, list] = {}
+    for card_id, ssn, number, *round_ in session.execute(query):
+        rounds.setdefault(Activator(*round_), []).append((card_id, ssn, number))
     now = now or utcnow()
-    activated = 0
-    for (round_id, batch_id, actor, office), rows in rounds.items():
-        activated += _activate(session, rows, round_id=round_id, batch_id=batch_id, actor=actor,
-                               office=office, late=True, now=now)[0]
-    return activated
+    return sum(switch_on(session, rows, by=by, late=True, now=now)[0] for by, rows in rounds.items())
 
 
 ROUND_HOOKS.append(late_round)
